@@ -1,0 +1,425 @@
+"""`ThreeBranchClassifier`: image, text and audio branches fused into one head."""
+
+import keras
+import numpy as np
+
+from keras_roleplay.layers.modality_fusion import FUSION_MODES, ModalityFusion
+from keras_roleplay.utils.validation import (
+    check_choice,
+    check_positive_int,
+    check_rate,
+    check_shape,
+)
+
+MODALITIES = ("image", "text", "audio")
+IMAGE_POOLINGS = ("max", "avg", "flatten")
+
+
+@keras.saving.register_keras_serializable(package="keras_roleplay")
+class ThreeBranchClassifier(keras.Model):
+    """Three-branch multimodal classifier: image + text + audio, fused.
+
+    The model of seeds 000 and 004, made real: an image branch (a small
+    Conv2D stack), a text branch and an audio branch each turn their input
+    into a feature vector; a `ModalityFusion` layer fuses them
+    (`"concat"`, `"weighted"` or `"attention"`, seed 002 §3.2) and a dense
+    head predicts the class.
+
+    Inputs are a dict with keys `"image"`, `"text"` and `"audio"` (only those
+    in `modalities`). Each input comes in one of two forms:
+
+    - image: `(height, width, channels)` pixels in `[0, 255]`, rescaled
+      inside the model.
+    - text: with `text_vocabulary_size=None` (the seed's form), a float
+      feature vector of size `text_length` fed to a dense layer; with an
+      integer `text_vocabulary_size`, `text_length` token ids (0 = padding)
+      embedded and mean-pooled over the non-padding tokens.
+    - audio: with a 1-D `audio_shape=(d,)` (the seed's form), a feature
+      vector; with a 2-D `audio_shape=(frames, mel_bins)`, a log-mel
+      spectrogram (see `keras_roleplay.data.log_mel_spectrogram`) read by a
+      Conv1D stack over time.
+
+    Inputs for modalities the model does not use (an ablation built with
+    `modalities=("image", "audio")`, say) are ignored, so one dataset feeds
+    every ablation.
+
+    The seed-000 model is `ThreeBranchClassifier(image_filters=(32,),
+    image_pooling="flatten", image_units=0, head_units=0)`.
+
+    Args:
+        num_classes: number of classes. `1` gives a sigmoid output for binary
+            labels, `>= 2` a softmax over integer labels.
+        image_shape: `(height, width, channels)`, channels 1 or 3.
+        text_length: number of token ids, or the text feature size when
+            `text_vocabulary_size` is `None`.
+        text_vocabulary_size: size of the token vocabulary, or `None` for
+            float text features.
+        audio_shape: `(features,)` for a feature vector or `(frames,
+            mel_bins)` for a spectrogram.
+        modalities: the branches to build, any non-empty subset of
+            `("image", "text", "audio")`.
+        fusion: `"concat"`, `"weighted"` or `"attention"`.
+        image_filters: filters of each 3x3 Conv2D of the image branch
+            (2x2 max-pooling between them).
+        image_pooling: how the last feature map becomes a vector: `"max"`,
+            `"avg"` (global pooling) or `"flatten"` (the seed's form).
+        image_units: size of the dense projection that ends the image
+            branch; defaults to `branch_units`. `0` feeds the pooled
+            features to the fusion directly (the seed's form; `"concat"`
+            fusion only, since the sizes then differ).
+        branch_units: size of the feature vector of each text and audio
+            branch (and of the image branch, see `image_units`).
+        text_embedding_dim: token embedding size (token-id text only).
+        audio_filters: filters of each Conv1D of a spectrogram audio branch.
+        head_units: hidden units of the head after fusion; `0` for a linear
+            head (the seed's form).
+        dropout: dropout rate before the output layer.
+        name: model name.
+        **kwargs: other `keras.Model` arguments (e.g. `dtype`).
+
+    Example:
+
+    >>> import numpy as np
+    >>> model = ThreeBranchClassifier(
+    ...     num_classes=4, image_shape=(32, 32, 3), text_length=8,
+    ...     text_vocabulary_size=50, audio_shape=(20, 16), fusion="attention")
+    >>> batch = {
+    ...     "image": np.zeros((2, 32, 32, 3), "float32"),
+    ...     "text": np.ones((2, 8), "int32"),
+    ...     "audio": np.zeros((2, 20, 16), "float32"),
+    ... }
+    >>> model.predict(batch, verbose=0).shape
+    (2, 4)
+    >>> model.fusion_weights(batch).shape  # per-sample attention weights
+    (2, 3)
+    """
+
+    def __init__(
+        self,
+        num_classes=1,
+        image_shape=(64, 64, 3),
+        text_length=128,
+        text_vocabulary_size=None,
+        audio_shape=(128,),
+        modalities=MODALITIES,
+        fusion="concat",
+        image_filters=(16, 32, 64),
+        image_pooling="max",
+        image_units=None,
+        branch_units=64,
+        text_embedding_dim=32,
+        audio_filters=(32, 64),
+        head_units=64,
+        dropout=0.0,
+        name="three_branch_classifier",
+        **kwargs,
+    ):
+        # === Argument checks ===
+        num_classes = check_positive_int("num_classes", num_classes)
+        modalities = _check_modalities(modalities)
+        fusion = check_choice("fusion", fusion, FUSION_MODES)
+        branch_units = check_positive_int("branch_units", branch_units)
+        if image_units is None:
+            image_units = branch_units
+        image_units = check_positive_int("image_units", image_units, allow_zero=True)
+        head_units = check_positive_int("head_units", head_units, allow_zero=True)
+        dropout = check_rate("dropout", dropout)
+        image_shape = check_shape("image_shape", image_shape, (3,), "height, width, channels")
+        if image_shape[-1] not in (1, 3):
+            raise ValueError(
+                "`image_shape` must end with 1 (grayscale) or 3 (RGB) channels; "
+                "the data pipelines convert RGBA and palette images to RGB. "
+                f"Received: image_shape={image_shape}"
+            )
+        image_pooling = check_choice("image_pooling", image_pooling, IMAGE_POOLINGS)
+        image_filters = _check_filters("image_filters", image_filters)
+        text_length = check_positive_int("text_length", text_length)
+        if text_vocabulary_size is not None:
+            text_vocabulary_size = check_positive_int(
+                "text_vocabulary_size", text_vocabulary_size
+            )
+        text_embedding_dim = check_positive_int("text_embedding_dim", text_embedding_dim)
+        audio_shape = check_shape("audio_shape", audio_shape, (1, 2), "dimensions")
+        audio_filters = _check_filters("audio_filters", audio_filters)
+        if "image" in modalities:
+            _check_image_fits(image_shape, image_filters)
+        if "audio" in modalities and len(audio_shape) == 2:
+            _check_audio_fits(audio_shape, audio_filters)
+        if image_units == 0 and "image" in modalities and fusion != "concat":
+            raise ValueError(
+                f'`image_units=0` leaves the image features unprojected, so '
+                f'`fusion="{fusion}"` cannot average them with the other '
+                f'branches. Received: image_units=0, fusion="{fusion}". Use '
+                'fusion="concat" or image_units > 0.'
+            )
+
+        # === Layers and functional model ===
+        inputs = {}
+        features = []
+        if "image" in modalities:
+            inputs["image"] = keras.Input(shape=image_shape, name="image")
+            features.append(
+                _image_branch(
+                    inputs["image"], image_filters, image_pooling, image_units
+                )
+            )
+        if "text" in modalities:
+            if text_vocabulary_size is None:
+                inputs["text"] = keras.Input(shape=(text_length,), name="text")
+                x = inputs["text"]
+            else:
+                inputs["text"] = keras.Input(
+                    shape=(text_length,), dtype="int32", name="text"
+                )
+                x = keras.layers.Embedding(
+                    text_vocabulary_size,
+                    text_embedding_dim,
+                    mask_zero=True,
+                    name="text_embedding",
+                )(inputs["text"])
+                x = keras.layers.GlobalAveragePooling1D(name="text_pooling")(x)
+            features.append(
+                keras.layers.Dense(branch_units, activation="relu", name="text_dense")(x)
+            )
+        if "audio" in modalities:
+            inputs["audio"] = keras.Input(shape=audio_shape, name="audio")
+            x = inputs["audio"]
+            if len(audio_shape) == 2:
+                for i, filters in enumerate(audio_filters):
+                    if i > 0:
+                        x = keras.layers.MaxPooling1D(2, name=f"audio_pool_{i}")(x)
+                    x = keras.layers.Conv1D(
+                        filters, 3, activation="relu", name=f"audio_conv_{i + 1}"
+                    )(x)
+                x = keras.layers.GlobalMaxPooling1D(name="audio_global_pool")(x)
+            features.append(
+                keras.layers.Dense(branch_units, activation="relu", name="audio_dense")(x)
+            )
+        x = ModalityFusion(mode=fusion, name="fusion")(features)
+        if head_units:
+            x = keras.layers.Dense(head_units, activation="relu", name="head_dense")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+        outputs = keras.layers.Dense(
+            num_classes,
+            activation="sigmoid" if num_classes == 1 else "softmax",
+            dtype="float32",  # probabilities in float32 under mixed precision
+            name="predictions",
+        )(x)
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+
+        # === Config ===
+        self.num_classes = num_classes
+        self.image_shape = image_shape
+        self.text_length = text_length
+        self.text_vocabulary_size = text_vocabulary_size
+        self.audio_shape = audio_shape
+        self.modalities = modalities
+        self.fusion = fusion
+        self.image_filters = image_filters
+        self.image_pooling = image_pooling
+        self.image_units = image_units
+        self.branch_units = branch_units
+        self.text_embedding_dim = text_embedding_dim
+        self.audio_filters = audio_filters
+        self.head_units = head_units
+        self.dropout = dropout
+
+    def call(self, inputs, training=None, mask=None):
+        return super().call(self._select_inputs(inputs), training=training, mask=mask)
+
+    def _select_inputs(self, inputs):
+        """Checks the input dict and drops the modalities this model does not use."""
+        if not isinstance(inputs, dict):
+            raise TypeError(
+                f"`{self.name}` takes a dict of inputs with keys "
+                f"{list(self.modalities)}. Received: inputs of type "
+                f"{type(inputs).__name__}"
+            )
+        unknown = sorted(set(inputs) - set(MODALITIES))
+        missing = [m for m in self.modalities if m not in inputs]
+        if unknown or missing:
+            raise ValueError(
+                f"`{self.name}` expects input keys {list(self.modalities)} (other "
+                f"known modalities are ignored). Received keys: {sorted(inputs)}"
+                + (f"; unknown: {unknown}" if unknown else "")
+                + (f"; missing: {missing}" if missing else "")
+            )
+        selected = {}
+        for modality in self.modalities:
+            value = inputs[modality]
+            expected = self._expected_shape(modality)
+            shape = tuple(getattr(value, "shape", np.shape(value)))
+            if len(shape) != len(expected) + 1 or any(
+                got is not None and got != want
+                for got, want in zip(shape[1:], expected, strict=True)
+            ):
+                raise ValueError(
+                    f'Input "{modality}" must have shape (batch, '
+                    f"{', '.join(str(d) for d in expected)}). Received: "
+                    f"{modality} with shape {shape}"
+                )
+            selected[modality] = value
+        return selected
+
+    def _expected_shape(self, modality):
+        if modality == "image":
+            return self.image_shape
+        if modality == "text":
+            return (self.text_length,)
+        return self.audio_shape
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Configures training; `"auto"` picks defaults that suit this model.
+
+        `"auto"` means Adam(1e-3), binary or sparse categorical cross-entropy
+        (from `num_classes`) and accuracy. Any Keras value works instead.
+        """
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(1e-3)
+        if loss == "auto":
+            loss = (
+                "binary_crossentropy"
+                if self.num_classes == 1
+                else "sparse_categorical_crossentropy"
+            )
+        if metrics == "auto":
+            metrics = ["accuracy"]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def fusion_weights(self, inputs=None, batch_size=64):
+        """Returns how much the fusion leans on each modality.
+
+        Args:
+            inputs: a batch (dict of arrays). Not needed for `"weighted"`
+                fusion, whose weights are global; required for
+                `"attention"`, whose weights depend on the sample.
+            batch_size: batch size used to compute the branch features.
+
+        Returns:
+            `"weighted"` without inputs: NumPy array `(num_modalities,)`;
+            with inputs: `(batch, num_modalities)`, columns in the order of
+            `modalities`. Raises `ValueError` for `"concat"` fusion, which has
+            no weights.
+        """
+        fusion = self.get_layer("fusion")
+        if self.fusion == "concat":
+            return fusion.fusion_weights()  # raises the explanatory error
+        if inputs is None:
+            if self.fusion == "attention":
+                raise ValueError(
+                    '`fusion="attention"` weighs each sample differently: pass '
+                    "`inputs` (a batch dict) to `fusion_weights`. Received: inputs=None"
+                )
+            return fusion.fusion_weights()
+        inputs = self._select_inputs(inputs)
+        branch_model = keras.Model(self.input, fusion.input)
+        features = branch_model.predict(inputs, batch_size=batch_size, verbose=0)
+        if not isinstance(features, (list, tuple)):
+            features = [features]
+        _, weights = fusion(list(features), return_weights=True)
+        return keras.ops.convert_to_numpy(weights)
+
+    def get_config(self):
+        return {
+            "num_classes": self.num_classes,
+            "image_shape": self.image_shape,
+            "text_length": self.text_length,
+            "text_vocabulary_size": self.text_vocabulary_size,
+            "audio_shape": self.audio_shape,
+            "modalities": self.modalities,
+            "fusion": self.fusion,
+            "image_filters": self.image_filters,
+            "image_pooling": self.image_pooling,
+            "image_units": self.image_units,
+            "branch_units": self.branch_units,
+            "text_embedding_dim": self.text_embedding_dim,
+            "audio_filters": self.audio_filters,
+            "head_units": self.head_units,
+            "dropout": self.dropout,
+            "name": self.name,
+            "trainable": self.trainable,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _image_branch(image, filters, pooling, units):
+    x = keras.layers.Rescaling(1.0 / 255, name="image_rescaling")(image)
+    for i, num_filters in enumerate(filters):
+        if i > 0:
+            x = keras.layers.MaxPooling2D(2, name=f"image_pool_{i}")(x)
+        x = keras.layers.Conv2D(
+            num_filters, 3, activation="relu", name=f"image_conv_{i + 1}"
+        )(x)
+    if pooling == "max":
+        x = keras.layers.GlobalMaxPooling2D(name="image_global_pool")(x)
+    elif pooling == "avg":
+        x = keras.layers.GlobalAveragePooling2D(name="image_global_pool")(x)
+    else:
+        x = keras.layers.Flatten(name="image_flatten")(x)
+    if units:
+        x = keras.layers.Dense(units, activation="relu", name="image_dense")(x)
+    return x
+
+
+def _check_modalities(modalities):
+    if isinstance(modalities, str):
+        modalities = (modalities,)
+    try:
+        modalities = tuple(modalities)
+    except TypeError:
+        raise TypeError(
+            "`modalities` must be a sequence of modality names from "
+            f"{list(MODALITIES)}. Received: modalities={modalities!r}"
+        ) from None
+    unknown = [m for m in modalities if m not in MODALITIES]
+    if unknown or not modalities or len(set(modalities)) != len(modalities):
+        raise ValueError(
+            "`modalities` must be a non-empty subset of "
+            f"{list(MODALITIES)} without repeats. Received: modalities={modalities!r}"
+        )
+    # Canonical order, so that fusion weights always read image, text, audio.
+    return tuple(m for m in MODALITIES if m in modalities)
+
+
+def _check_filters(name, filters):
+    if isinstance(filters, (str, bytes)) or not hasattr(filters, "__len__"):
+        raise TypeError(
+            f"`{name}` must be a sequence of positive filter counts. "
+            f"Received: {name}={filters!r}"
+        )
+    if len(filters) == 0:
+        raise ValueError(f"`{name}` needs at least one entry. Received: {name}={filters!r}")
+    return tuple(check_positive_int(name, f) for f in filters)
+
+
+def _check_image_fits(image_shape, filters):
+    # Each 3x3 "valid" conv removes 2 pixels, each 2x2 pool halves the size.
+    size = min(image_shape[:2])
+    for i in range(len(filters)):
+        if i > 0:
+            size //= 2
+        size -= 2
+        if size < 1:
+            raise ValueError(
+                f"`image_shape={image_shape}` is too small for "
+                f"{len(filters)} conv layers (`image_filters={filters}`): the "
+                "feature map would vanish. Use larger images or fewer filters."
+            )
+
+
+def _check_audio_fits(audio_shape, filters):
+    frames = audio_shape[0]
+    for i in range(len(filters)):
+        if i > 0:
+            frames //= 2
+        frames -= 2
+        if frames < 1:
+            raise ValueError(
+                f"`audio_shape={audio_shape}` has too few frames for "
+                f"{len(filters)} Conv1D layers (`audio_filters={filters}`). "
+                "Use longer clips or fewer filters."
+            )

@@ -1,0 +1,19 @@
+"""tf.data input pipelines: arrays and folders of real files to model-ready batches."""
+
+from keras_roleplay.data.audio import LogMelSpectrogram, decode_wav, fix_length
+from keras_roleplay.data.images import decode_image
+from keras_roleplay.data.multimodal import (
+    multimodal_dataset_from_arrays,
+    multimodal_dataset_from_manifest,
+)
+from keras_roleplay.data.text import build_word_piece_tokenizer
+
+__all__ = [
+    "LogMelSpectrogram",
+    "build_word_piece_tokenizer",
+    "decode_image",
+    "decode_wav",
+    "fix_length",
+    "multimodal_dataset_from_arrays",
+    "multimodal_dataset_from_manifest",
+]

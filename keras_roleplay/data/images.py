@@ -1,0 +1,33 @@
+"""Image decoding for tf.data pipelines."""
+
+import tensorflow as tf
+
+
+def decode_image(contents, image_shape):
+    """Decodes PNG/JPEG/GIF/BMP bytes to a float32 image of `image_shape`.
+
+    Grayscale, palette and RGBA images are converted to RGB (the alpha
+    channel is dropped), then to one channel if `image_shape` asks for it.
+    The image is resized (bilinear, antialiased) to `image_shape[:2]`;
+    pixel values stay in `[0, 255]`, as the models expect.
+
+    Args:
+        contents: scalar string tensor, the file's bytes.
+        image_shape: `(height, width, channels)`, channels 1 or 3.
+
+    Returns:
+        float32 tensor of shape `image_shape`.
+
+    Example:
+
+    >>> import numpy as np, tensorflow as tf
+    >>> png = tf.io.encode_png(np.zeros((10, 20, 4), "uint8"))  # RGBA
+    >>> decode_image(png, (8, 8, 3)).shape
+    TensorShape([8, 8, 3])
+    """
+    height, width, channels = image_shape
+    image = tf.io.decode_image(contents, channels=3, expand_animations=False)
+    if channels == 1:
+        image = tf.image.rgb_to_grayscale(image)
+    image = tf.image.resize(tf.cast(image, tf.float32), (height, width), antialias=True)
+    return tf.ensure_shape(image, image_shape)

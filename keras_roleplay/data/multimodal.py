@@ -1,0 +1,318 @@
+"""tf.data pipelines of (image, text, audio) examples for multimodal classifiers."""
+
+import csv
+import os
+import warnings
+
+import numpy as np
+import tensorflow as tf
+
+from keras_roleplay.data.audio import LogMelSpectrogram, decode_wav
+from keras_roleplay.data.images import decode_image
+from keras_roleplay.utils.pipeline import finish_pipeline
+from keras_roleplay.utils.validation import check_positive_int, check_shape
+
+MANIFEST_COLUMNS = {"image": "image_path", "text": "text", "audio": "audio_path"}
+
+
+def multimodal_dataset_from_arrays(
+    labels,
+    image=None,
+    text=None,
+    audio=None,
+    tokenizer=None,
+    audio_features=None,
+    batch_size=32,
+    shuffle=False,
+    seed=None,
+):
+    """Builds a batched `tf.data.Dataset` of `({"image", "text", "audio"}, label)`.
+
+    Each modality is optional (give at least one). Text is either ready
+    numbers (token ids or feature vectors) or strings, tokenized in the
+    pipeline by `tokenizer`; audio is either ready features or raw waveforms,
+    turned into log-mel spectrograms in the pipeline by `audio_features`.
+    The preprocessed examples are cached in memory after the first epoch.
+
+    Args:
+        labels: array `(n,)` of integer (or 0/1) labels.
+        image: array `(n, height, width, channels)`, values in `[0, 255]`.
+        text: array `(n, length)` of numbers, or `(n,)` of strings.
+        audio: array `(n, ...)` of features, or `(n, samples)` waveforms.
+        tokenizer: a KerasHub tokenizer with a fixed `sequence_length`, used
+            when `text` holds strings.
+        audio_features: a callable such as `LogMelSpectrogram`, applied to
+            each waveform.
+        batch_size: examples per batch.
+        shuffle: reshuffle the examples every epoch.
+        seed: shuffle seed (makes the order reproducible).
+
+    Returns:
+        A `tf.data.Dataset` yielding `(features_dict, labels)` batches.
+
+    Example:
+
+    >>> import numpy as np
+    >>> ds = multimodal_dataset_from_arrays(
+    ...     labels=np.array([0, 1]), image=np.zeros((2, 8, 8, 3)),
+    ...     audio=np.zeros((2, 16)), batch_size=2)
+    >>> features, labels = next(iter(ds))
+    >>> sorted(features), tuple(features["image"].shape)
+    (['audio', 'image'], (2, 8, 8, 3))
+    """
+    batch_size = check_positive_int("batch_size", batch_size)
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(
+            f"`labels` must be a 1-D array. Received: labels with shape {labels.shape}"
+        )
+    arrays = {}
+    for modality, value in (("image", image), ("text", text), ("audio", audio)):
+        if value is None:
+            continue
+        value = np.asarray(value)
+        if len(value) != len(labels):
+            raise ValueError(
+                f"`{modality}` must have one entry per label ({len(labels)}). "
+                f"Received: {modality} with {len(value)} entries"
+            )
+        if value.dtype.kind in "OUS":
+            if modality != "text":
+                raise TypeError(
+                    f"`{modality}` must be numeric. Received: dtype {value.dtype}"
+                )
+            value = value.astype(str)
+        elif modality == "image" and value.ndim != 4:
+            raise ValueError(
+                "`image` must have shape (n, height, width, channels). "
+                f"Received: image with shape {value.shape}"
+            )
+        arrays[modality] = value
+    if not arrays:
+        raise ValueError("Give at least one of `image`, `text`, `audio`. Received none.")
+    if "text" in arrays and arrays["text"].dtype.kind == "U" and tokenizer is None:
+        raise ValueError(
+            "`text` holds strings, so a `tokenizer` is needed to turn them into "
+            "token ids (see `keras_roleplay.data.build_word_piece_tokenizer`). "
+            "Received: tokenizer=None"
+        )
+    dataset = tf.data.Dataset.from_tensor_slices((arrays, labels))
+    dataset = dataset.map(
+        _preprocess_fn(tokenizer, audio_features, decode=False),
+        num_parallel_calls=2,
+    ).cache()
+    return finish_pipeline(
+        dataset, batch_size, shuffle_buffer=len(labels) if shuffle else None, seed=seed
+    )
+
+
+def _preprocess_fn(tokenizer, audio_features, decode, image_shape=None, sample_rate=None):
+    def preprocess(features, label):
+        features = dict(features)
+        if "image" in features:
+            image = features["image"]
+            if decode:
+                image = decode_image(tf.io.read_file(image), image_shape)
+            features["image"] = tf.cast(image, tf.float32)
+        if "text" in features and features["text"].dtype == tf.string:
+            features["text"] = tokenizer(features["text"])
+        if "audio" in features:
+            audio = features["audio"]
+            if decode:
+                audio = decode_wav(tf.io.read_file(audio), sample_rate)
+            audio = tf.cast(audio, tf.float32)
+            if audio_features is not None:
+                audio = audio_features(audio)
+            features["audio"] = audio
+        return features, label
+
+    return preprocess
+
+
+def multimodal_dataset_from_manifest(
+    manifest_path,
+    image_shape=(64, 64, 3),
+    tokenizer=None,
+    audio_features=None,
+    modalities=("image", "text", "audio"),
+    class_names=None,
+    batch_size=32,
+    shuffle=False,
+    seed=None,
+):
+    """Builds a batched dataset from a CSV manifest of real files.
+
+    The CSV has the columns `image_path,text,audio_path,label` (only those of
+    the requested `modalities`, plus `label`). Paths are relative to the CSV's
+    folder. Images (PNG/JPEG/GIF/BMP; grayscale and RGBA converted) are
+    decoded and resized; text is tokenized by `tokenizer`; WAV files are
+    decoded with `tf.audio.decode_wav` and turned into features by
+    `audio_features` (a `LogMelSpectrogram`, whose sample rate they are
+    resampled to). Labels are integers or class names.
+
+    Every file is checked once before the pipeline is built: a missing or
+    corrupt file drops its row, the rest is kept, and a warning names each
+    bad file. The returned dataset carries `class_names` (list of str) and
+    `skipped_files` (list of `(path, reason)`).
+
+    Args:
+        manifest_path: path to the CSV file.
+        image_shape: `(height, width, channels)` to decode images to.
+        tokenizer: a KerasHub tokenizer with a fixed `sequence_length`.
+        audio_features: a `LogMelSpectrogram` (or a callable with a
+            `sample_rate` attribute) turning waveforms into features.
+        modalities: which modalities to read.
+        class_names: label names in class-index order; by default the sorted
+            distinct names (or integer labels as they are).
+        batch_size: examples per batch.
+        shuffle: reshuffle every epoch.
+        seed: shuffle seed.
+
+    Returns:
+        A `tf.data.Dataset` of `(features_dict, labels)` batches.
+
+    Example:
+
+    >>> import os, tempfile, numpy as np, tensorflow as tf
+    >>> folder = tempfile.mkdtemp()
+    >>> tf.io.write_file(os.path.join(folder, "a.png"),
+    ...                  tf.io.encode_png(np.zeros((4, 4, 3), "uint8")))
+    >>> with open(os.path.join(folder, "data.csv"), "w") as f:
+    ...     _ = f.write("image_path,label\\na.png,cat\\nmissing.png,dog\\n")
+    >>> ds = multimodal_dataset_from_manifest(
+    ...     os.path.join(folder, "data.csv"), image_shape=(8, 8, 3),
+    ...     modalities=("image",))  # doctest: +SKIP
+    >>> ds.skipped_files  # doctest: +SKIP
+    [('missing.png', 'file not found')]
+    """
+    image_shape = check_shape("image_shape", image_shape, (3,), "height, width, channels")
+    batch_size = check_positive_int("batch_size", batch_size)
+    rows = _read_manifest(manifest_path, modalities)
+    root = os.path.dirname(os.path.abspath(manifest_path))
+    if "text" in modalities and tokenizer is None:
+        raise ValueError(
+            "Reading the `text` column needs a `tokenizer`. Received: tokenizer=None"
+        )
+    if "audio" in modalities and audio_features is None:
+        raise ValueError(
+            "Reading `audio_path` needs `audio_features` (e.g. "
+            "`LogMelSpectrogram(sample_rate=16000)`). Received: audio_features=None"
+        )
+    sample_rate = getattr(audio_features, "sample_rate", None)
+    if "audio" in modalities and sample_rate is None:
+        raise ValueError(
+            "`audio_features` must have a `sample_rate` attribute (the rate WAV "
+            f"files are resampled to). Received: audio_features={audio_features!r}"
+        )
+
+    good_rows, skipped = [], []
+    for row in rows:
+        problems = _check_row_files(row, root, modalities, image_shape, sample_rate)
+        if problems:
+            skipped.extend(problems)
+        else:
+            good_rows.append(row)
+    if skipped:
+        names = ", ".join(f"{path} ({reason})" for path, reason in skipped)
+        warnings.warn(
+            f"Skipped {len(rows) - len(good_rows)} of {len(rows)} rows of "
+            f"{manifest_path} with unreadable files: {names}",
+            stacklevel=2,
+        )
+    if not good_rows:
+        raise ValueError(f"No readable rows left in {manifest_path}.")
+
+    labels, class_names = _encode_labels([r["label"] for r in good_rows], class_names)
+    columns = {}
+    for modality in modalities:
+        column = MANIFEST_COLUMNS[modality]
+        values = [r[column] for r in good_rows]
+        if modality != "text":
+            values = [os.path.join(root, v) for v in values]
+        columns[modality] = values
+    dataset = tf.data.Dataset.from_tensor_slices((columns, labels))
+    dataset = dataset.map(
+        _preprocess_fn(
+            tokenizer, audio_features, decode=True,
+            image_shape=image_shape, sample_rate=sample_rate,
+        ),
+        num_parallel_calls=2,
+    ).cache()
+    dataset = finish_pipeline(
+        dataset, batch_size, shuffle_buffer=len(labels) if shuffle else None, seed=seed
+    )
+    dataset.class_names = class_names
+    dataset.skipped_files = skipped
+    return dataset
+
+
+def _read_manifest(manifest_path, modalities):
+    if not os.path.isfile(manifest_path):
+        raise FileNotFoundError(f"Manifest not found. Received: manifest_path={manifest_path!r}")
+    unknown = [m for m in modalities if m not in MANIFEST_COLUMNS]
+    if unknown or not modalities:
+        raise ValueError(
+            f"`modalities` must be a non-empty subset of {list(MANIFEST_COLUMNS)}. "
+            f"Received: modalities={modalities!r}"
+        )
+    with open(manifest_path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        header = reader.fieldnames or []
+        needed = [MANIFEST_COLUMNS[m] for m in modalities] + ["label"]
+        missing = [c for c in needed if c not in header]
+        if missing:
+            raise ValueError(
+                f"The manifest {manifest_path} lacks the columns {missing}. "
+                f"Expected columns {needed}; received columns {header}"
+            )
+        return list(reader)
+
+
+def _check_row_files(row, root, modalities, image_shape, sample_rate):
+    """Returns `[(path, reason), ...]` for the unreadable files of one row."""
+    problems = []
+    for modality, column in (("image", "image_path"), ("audio", "audio_path")):
+        if modality not in modalities:
+            continue
+        name = row[column]
+        path = os.path.join(root, name)
+        if not name or not os.path.isfile(path):
+            problems.append((name, "file not found"))
+            continue
+        try:
+            contents = tf.io.read_file(path)
+            if modality == "image":
+                decode_image(contents, image_shape)
+            else:
+                decode_wav(contents, sample_rate)
+        except (tf.errors.OpError, ValueError) as error:
+            kind = "image" if modality == "image" else "WAV file"
+            reason = str(error).strip().splitlines()[0][:80]
+            problems.append((name, f"not a readable {kind}: {reason}"))
+    return problems
+
+
+def _encode_labels(raw_labels, class_names):
+    if class_names is not None:
+        class_names = [str(c) for c in class_names]
+        index = {name: i for i, name in enumerate(class_names)}
+        unknown = sorted({r for r in raw_labels if r not in index})
+        if unknown:
+            raise ValueError(
+                f"Labels {unknown} are not in `class_names`. Received: "
+                f"class_names={class_names}"
+            )
+        return np.array([index[r] for r in raw_labels], "int32"), class_names
+    if all(r.strip().lstrip("-").isdigit() for r in raw_labels):
+        labels = np.array([int(r) for r in raw_labels], "int32")
+        return labels, [str(i) for i in range(int(labels.max()) + 1)]
+    class_names = sorted(set(raw_labels))
+    index = {name: i for i, name in enumerate(class_names)}
+    return np.array([index[r] for r in raw_labels], "int32"), class_names
+
+
+__all__ = [
+    "LogMelSpectrogram",
+    "multimodal_dataset_from_arrays",
+    "multimodal_dataset_from_manifest",
+]

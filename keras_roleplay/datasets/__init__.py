@@ -1,0 +1,5 @@
+"""Bundled offline datasets: generated procedurally, deterministic from a seed."""
+
+from keras_roleplay.datasets import multimodal_agreement
+
+__all__ = ["multimodal_agreement"]

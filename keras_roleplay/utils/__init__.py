@@ -1,0 +1,1 @@
+"""Small helpers shared across keras-roleplay (argument checks, tf.data options)."""

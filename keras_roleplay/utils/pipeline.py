@@ -1,0 +1,19 @@
+"""tf.data helpers shared by the input pipelines and the bundled datasets."""
+
+import tensorflow as tf
+
+
+def finish_pipeline(dataset, batch_size, shuffle_buffer=None, seed=None):
+    """Shuffles, batches and prefetches a dataset of single examples.
+
+    tf.data's autotune thread is switched off (fixed parallelism and prefetch
+    depth instead): on small CPU machines it kept every `fit` call waiting
+    about 20 s at its end for the thread to wind down (see DESIGN.md).
+    """
+    if shuffle_buffer:
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size).prefetch(2)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.deterministic = seed is not None
+    return dataset.with_options(options)
