@@ -304,7 +304,11 @@ class ThreeBranchClassifier(keras.Model):
         """
         fusion = self.get_layer("fusion")
         if self.fusion == "concat":
-            return fusion.fusion_weights()  # raises the explanatory error
+            raise ValueError(
+                '`fusion="concat"` has no fusion weights: it keeps every branch '
+                'whole. Build the model with fusion="weighted" or '
+                'fusion="attention" to read how it weighs the modalities.'
+            )
         if inputs is None:
             if self.fusion == "attention":
                 raise ValueError(

@@ -99,7 +99,7 @@ class ModalityFusion(keras.layers.Layer):
                 name="score_bias", shape=(units,), initializer="zeros"
             )
             self.score_vector = self.add_weight(
-                name="score_vector", shape=(units, 1), initializer="glorot_uniform"
+                name="score_vector", shape=(units, 1), initializer="zeros"
             )
 
     def call(self, inputs, return_weights=False):

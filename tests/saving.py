@@ -1,0 +1,50 @@
+"""Save a model, reload it in a fresh Python process, compare predictions."""
+
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+
+_RELOAD_SCRIPT = textwrap.dedent(
+    """
+    import os, pickle, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import keras
+    import keras_roleplay  # registers the package's classes, nothing else
+    model_path, inputs_path, outputs_path = sys.argv[1:]
+    model = keras.models.load_model(model_path, safe_mode=True)
+    with open(inputs_path, "rb") as f:
+        inputs = pickle.load(f)
+    outputs = model.predict(inputs, verbose=0)
+    with open(outputs_path, "wb") as f:
+        pickle.dump({"outputs": outputs, "class": type(model).__name__}, f)
+    """
+)
+
+
+def predict_in_fresh_process(model, inputs, tmp_path):
+    """Saves `model` to `.keras`, loads it in a new interpreter, returns its predictions.
+
+    The child process imports only `keras` and `keras_roleplay` and loads with
+    `safe_mode=True`, as a user would.
+    """
+    model_path = os.path.join(tmp_path, "model.keras")
+    inputs_path = os.path.join(tmp_path, "inputs.pkl")
+    outputs_path = os.path.join(tmp_path, "outputs.pkl")
+    model.save(model_path)
+    with open(inputs_path, "wb") as f:
+        pickle.dump(inputs, f)
+    result = subprocess.run(
+        [sys.executable, "-c", _RELOAD_SCRIPT, model_path, inputs_path, outputs_path],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(outputs_path, "rb") as f:
+        loaded = pickle.load(f)
+    assert loaded["class"] == type(model).__name__
+    return np.asarray(loaded["outputs"])
