@@ -15,5 +15,4 @@ def finish_pipeline(dataset, batch_size, shuffle_buffer=None, seed=None):
     dataset = dataset.batch(batch_size).prefetch(2)
     options = tf.data.Options()
     options.autotune.enabled = False
-    options.deterministic = seed is not None
     return dataset.with_options(options)
