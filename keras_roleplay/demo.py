@@ -84,7 +84,10 @@ def format_table(rows):
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True)) for cell in cells]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True))
+        for cell in cells
+    ]
     return "\n".join(lines)
 
 
@@ -100,7 +103,9 @@ def main(argv=None):
         default=list(JOBS),
         help=f"which models to run, from {list(JOBS)} (default: all)",
     )
-    parser.add_argument("--output", default="demo_results.json", help="JSON results file")
+    parser.add_argument(
+        "--output", default="demo_results.json", help="JSON results file"
+    )
     args = parser.parse_args(argv)
     unknown = [m for m in args.models if m not in JOBS]
     if unknown:

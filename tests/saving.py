@@ -26,7 +26,7 @@ _RELOAD_SCRIPT = textwrap.dedent(
 
 
 def predict_in_fresh_process(model, inputs, tmp_path):
-    """Saves `model` to `.keras`, loads it in a new interpreter, returns its predictions.
+    """Saves `model`, reloads it in a new interpreter, returns its predictions.
 
     The child process imports only `keras` and `keras_roleplay` and loads with
     `safe_mode=True`, as a user would.

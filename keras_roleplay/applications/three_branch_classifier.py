@@ -124,7 +124,9 @@ class ThreeBranchClassifier(keras.Model):
         image_units = check_positive_int("image_units", image_units, allow_zero=True)
         head_units = check_positive_int("head_units", head_units, allow_zero=True)
         dropout = check_rate("dropout", dropout)
-        image_shape = check_shape("image_shape", image_shape, (3,), "height, width, channels")
+        image_shape = check_shape(
+            "image_shape", image_shape, (3,), "height, width, channels"
+        )
         if image_shape[-1] not in (1, 3):
             raise ValueError(
                 "`image_shape` must end with 1 (grayscale) or 3 (RGB) channels; "
@@ -138,7 +140,9 @@ class ThreeBranchClassifier(keras.Model):
             text_vocabulary_size = check_positive_int(
                 "text_vocabulary_size", text_vocabulary_size
             )
-        text_embedding_dim = check_positive_int("text_embedding_dim", text_embedding_dim)
+        text_embedding_dim = check_positive_int(
+            "text_embedding_dim", text_embedding_dim
+        )
         audio_shape = check_shape("audio_shape", audio_shape, (1, 2), "dimensions")
         audio_filters = _check_filters("audio_filters", audio_filters)
         if "image" in modalities:
@@ -147,7 +151,7 @@ class ThreeBranchClassifier(keras.Model):
             _check_audio_fits(audio_shape, audio_filters)
         if image_units == 0 and "image" in modalities and fusion != "concat":
             raise ValueError(
-                f'`image_units=0` leaves the image features unprojected, so '
+                f"`image_units=0` leaves the image features unprojected, so "
                 f'`fusion="{fusion}"` cannot average them with the other '
                 f'branches. Received: image_units=0, fusion="{fusion}". Use '
                 'fusion="concat" or image_units > 0.'
@@ -179,7 +183,9 @@ class ThreeBranchClassifier(keras.Model):
                 )(inputs["text"])
                 x = keras.layers.GlobalAveragePooling1D(name="text_pooling")(x)
             features.append(
-                keras.layers.Dense(branch_units, activation="relu", name="text_dense")(x)
+                keras.layers.Dense(branch_units, activation="relu", name="text_dense")(
+                    x
+                )
             )
         if "audio" in modalities:
             inputs["audio"] = keras.Input(shape=audio_shape, name="audio")
@@ -193,7 +199,9 @@ class ThreeBranchClassifier(keras.Model):
                     )(x)
                 x = keras.layers.GlobalMaxPooling1D(name="audio_global_pool")(x)
             features.append(
-                keras.layers.Dense(branch_units, activation="relu", name="audio_dense")(x)
+                keras.layers.Dense(branch_units, activation="relu", name="audio_dense")(
+                    x
+                )
             )
         x = ModalityFusion(mode=fusion, name="fusion")(features)
         if head_units:
@@ -396,7 +404,9 @@ def _check_filters(name, filters):
             f"Received: {name}={filters!r}"
         )
     if len(filters) == 0:
-        raise ValueError(f"`{name}` needs at least one entry. Received: {name}={filters!r}")
+        raise ValueError(
+            f"`{name}` needs at least one entry. Received: {name}={filters!r}"
+        )
     return tuple(check_positive_int(name, f) for f in filters)
 
 

@@ -39,9 +39,9 @@ def decode_wav(contents, sample_rate, num_samples=None):
     audio = tf.cond(
         tf.equal(rate, sample_rate),
         lambda: audio,
-        lambda: tf.image.resize(
-            audio[None, :, None], [1, target], antialias=True
-        )[0, :, 0],
+        lambda: tf.image.resize(audio[None, :, None], [1, target], antialias=True)[
+            0, :, 0
+        ],
     )
     if num_samples is not None:
         audio = fix_length(audio, num_samples)
@@ -49,7 +49,14 @@ def decode_wav(contents, sample_rate, num_samples=None):
 
 
 def fix_length(waveform, num_samples):
-    """Zero-pads or crops the last axis of `waveform` to `num_samples`."""
+    """Zero-pads or crops the last axis of `waveform` to `num_samples`.
+
+    Example:
+
+    >>> fix_length([1.0, 2.0, 3.0], 5).numpy().tolist()
+    [1.0, 2.0, 3.0, 0.0, 0.0]
+    """
+    waveform = tf.convert_to_tensor(waveform, tf.float32)
     waveform = waveform[..., :num_samples]
     pad = num_samples - tf.shape(waveform)[-1]
     paddings = tf.concat(
@@ -81,11 +88,12 @@ class LogMelSpectrogram:
 
     >>> import numpy as np
     >>> features = LogMelSpectrogram(sample_rate=8000, num_samples=4000,
-    ...                              num_mel_bins=32)
+    ...                              num_mel_bins=32, frame_length=256,
+    ...                              frame_step=128)
     >>> features.output_shape
-    (31, 32)
-    >>> features(np.zeros(4000, "float32")).shape
-    TensorShape([31, 32])
+    (30, 32)
+    >>> features(np.zeros((2, 4000), "float32")).shape  # a batch works too
+    TensorShape([2, 30, 32])
     """
 
     def __init__(
@@ -118,7 +126,9 @@ class LogMelSpectrogram:
         return (frames, self.num_mel_bins)
 
     def __call__(self, waveform):
-        waveform = fix_length(tf.convert_to_tensor(waveform, tf.float32), self.num_samples)
+        waveform = fix_length(
+            tf.convert_to_tensor(waveform, tf.float32), self.num_samples
+        )
         # tfio's spectrogram pads the tail of the clip; crop to whole frames.
         spectrogram = tfio.audio.spectrogram(
             waveform,

@@ -89,7 +89,9 @@ def multimodal_dataset_from_arrays(
             )
         arrays[modality] = value
     if not arrays:
-        raise ValueError("Give at least one of `image`, `text`, `audio`. Received none.")
+        raise ValueError(
+            "Give at least one of `image`, `text`, `audio`. Received none."
+        )
     if "text" in arrays and arrays["text"].dtype.kind == "U" and tokenizer is None:
         raise ValueError(
             "`text` holds strings, so a `tokenizer` is needed to turn them into "
@@ -106,7 +108,9 @@ def multimodal_dataset_from_arrays(
     )
 
 
-def _preprocess_fn(tokenizer, audio_features, decode, image_shape=None, sample_rate=None):
+def _preprocess_fn(
+    tokenizer, audio_features, decode, image_shape=None, sample_rate=None
+):
     def preprocess(features, label):
         features = dict(features)
         if "image" in features:
@@ -181,11 +185,13 @@ def multimodal_dataset_from_manifest(
     ...     _ = f.write("image_path,label\\na.png,cat\\nmissing.png,dog\\n")
     >>> ds = multimodal_dataset_from_manifest(
     ...     os.path.join(folder, "data.csv"), image_shape=(8, 8, 3),
-    ...     modalities=("image",))  # doctest: +SKIP
-    >>> ds.skipped_files  # doctest: +SKIP
+    ...     modalities=("image",))  # warns: Skipped 1 of 2 rows ... missing.png
+    >>> ds.skipped_files
     [('missing.png', 'file not found')]
     """
-    image_shape = check_shape("image_shape", image_shape, (3,), "height, width, channels")
+    image_shape = check_shape(
+        "image_shape", image_shape, (3,), "height, width, channels"
+    )
     batch_size = check_positive_int("batch_size", batch_size)
     rows = _read_manifest(manifest_path, modalities)
     root = os.path.dirname(os.path.abspath(manifest_path))
@@ -233,8 +239,11 @@ def multimodal_dataset_from_manifest(
     dataset = tf.data.Dataset.from_tensor_slices((columns, labels))
     dataset = dataset.map(
         _preprocess_fn(
-            tokenizer, audio_features, decode=True,
-            image_shape=image_shape, sample_rate=sample_rate,
+            tokenizer,
+            audio_features,
+            decode=True,
+            image_shape=image_shape,
+            sample_rate=sample_rate,
         ),
         num_parallel_calls=2,
     ).cache()
@@ -248,7 +257,9 @@ def multimodal_dataset_from_manifest(
 
 def _read_manifest(manifest_path, modalities):
     if not os.path.isfile(manifest_path):
-        raise FileNotFoundError(f"Manifest not found. Received: manifest_path={manifest_path!r}")
+        raise FileNotFoundError(
+            f"Manifest not found. Received: manifest_path={manifest_path!r}"
+        )
     unknown = [m for m in modalities if m not in MANIFEST_COLUMNS]
     if unknown or not modalities:
         raise ValueError(

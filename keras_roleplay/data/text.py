@@ -30,10 +30,10 @@ def build_word_piece_tokenizer(texts, vocabulary_size=1000, sequence_length=None
     Example:
 
     >>> tokenizer = build_word_piece_tokenizer(
-    ...     ["a red circle", "一个红色的圆形"], vocabulary_size=40,
-    ...     sequence_length=6)
-    >>> tokenizer.detokenize(tokenizer(["a red circle"]))[0]
-    'a red circle [PAD] [PAD] [PAD]'
+    ...     ["a red circle", "一个红色的圆形"], vocabulary_size=100,
+    ...     sequence_length=8)
+    >>> tokenizer.detokenize(tokenizer(["红色的圆形"]))[0]  # a token per character
+    '红 色 的 圆 形 [PAD] [PAD] [PAD]'
     """
     vocabulary_size = check_positive_int("vocabulary_size", vocabulary_size)
     if sequence_length is not None:

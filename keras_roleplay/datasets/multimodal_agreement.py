@@ -35,7 +35,9 @@ from keras_roleplay.utils.validation import check_choice, check_positive_int
 
 AGREEMENTS = ("all agree", "image differs", "text differs", "audio differs")
 # Class index = shape index * 4 + agreement index.
-CLASS_NAMES = tuple(f"{shape}, {agreement}" for shape in SHAPES for agreement in AGREEMENTS)
+CLASS_NAMES = tuple(
+    f"{shape}, {agreement}" for shape in SHAPES for agreement in AGREEMENTS
+)
 SAMPLE_RATE = 8000
 NUM_SAMPLES = 4000  # half a second
 # One pitch per shape, an octave apart so jitter never confuses them.
@@ -43,12 +45,20 @@ SHAPE_PITCH_HZ = {"circle": 300.0, "square": 600.0, "triangle": 1200.0, "cross":
 TEXT_LENGTH = 16
 
 _EN = {
-    "shape": {"circle": "circle", "square": "square", "triangle": "triangle", "cross": "cross"},
+    "shape": {
+        "circle": "circle",
+        "square": "square",
+        "triangle": "triangle",
+        "cross": "cross",
+    },
     "colour": {c: c for c in ("red", "green", "blue", "yellow", "purple", "orange")},
     "size": {"small": "small", "big": "big"},
     "place": {
-        "left": "on the left", "right": "on the right", "top": "at the top",
-        "bottom": "at the bottom", "middle": "in the middle",
+        "left": "on the left",
+        "right": "on the right",
+        "top": "at the top",
+        "bottom": "at the bottom",
+        "middle": "in the middle",
     },
     "templates": (
         "a {size} {colour} {shape}",
@@ -59,13 +69,28 @@ _EN = {
     ),
 }
 _ZH = {
-    "shape": {"circle": "圆形", "square": "正方形", "triangle": "三角形", "cross": "十字"},
+    "shape": {
+        "circle": "圆形",
+        "square": "正方形",
+        "triangle": "三角形",
+        "cross": "十字",
+    },
     "colour": {
-        "red": "红色", "green": "绿色", "blue": "蓝色",
-        "yellow": "黄色", "purple": "紫色", "orange": "橙色",
+        "red": "红色",
+        "green": "绿色",
+        "blue": "蓝色",
+        "yellow": "黄色",
+        "purple": "紫色",
+        "orange": "橙色",
     },
     "size": {"small": "小", "big": "大"},
-    "place": {"left": "左边", "right": "右边", "top": "上面", "bottom": "下面", "middle": "中间"},
+    "place": {
+        "left": "左边",
+        "right": "右边",
+        "top": "上面",
+        "bottom": "下面",
+        "middle": "中间",
+    },
     "templates": (
         "一个{size}的{colour}{shape}",
         "{place}有一个{colour}的{shape}",
@@ -124,7 +149,9 @@ def generate_examples(num_examples, language="en", image_size=32, seed=0):
     language = check_choice("language", language, tuple(LANGUAGES))
     image_size = check_positive_int("image_size", image_size)
     if image_size < 16:
-        raise ValueError(f"`image_size` must be at least 16. Received: image_size={image_size}")
+        raise ValueError(
+            f"`image_size` must be at least 16. Received: image_size={image_size}"
+        )
     rng = np.random.default_rng(seed)
     words = LANGUAGES[language]
     majority = rng.integers(0, len(SHAPES), size=num_examples)
@@ -288,11 +315,14 @@ def write_files(examples, directory):
         for i, label in enumerate(examples["label"]):
             image_name, audio_name = f"{i:05d}.png", f"{i:05d}.wav"
             tf.io.write_file(
-                os.path.join(directory, image_name), tf.io.encode_png(examples["image"][i])
+                os.path.join(directory, image_name),
+                tf.io.encode_png(examples["image"][i]),
             )
             tf.io.write_file(
                 os.path.join(directory, audio_name),
                 tf.audio.encode_wav(examples["audio"][i][:, None], SAMPLE_RATE),
             )
-            writer.writerow([image_name, examples["text"][i], audio_name, CLASS_NAMES[label]])
+            writer.writerow(
+                [image_name, examples["text"][i], audio_name, CLASS_NAMES[label]]
+            )
     return manifest

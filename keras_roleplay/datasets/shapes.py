@@ -47,7 +47,9 @@ def draw_shape(canvas, shape, colour, center, radius):
             (np.abs(dy) <= arm) & (np.abs(dx) <= radius)
         )
     else:
-        raise ValueError(f"`shape` must be one of {list(SHAPES)}. Received: shape={shape!r}")
+        raise ValueError(
+            f"`shape` must be one of {list(SHAPES)}. Received: shape={shape!r}"
+        )
     canvas[mask] = colour
 
 
@@ -65,7 +67,9 @@ def random_scene(rng, shape, image_size):
     ).astype("uint8")
     colour = str(rng.choice(list(COLOURS)))
     size = str(rng.choice(["small", "big"]))
-    radius = image_size * (rng.uniform(0.16, 0.22) if size == "small" else rng.uniform(0.26, 0.32))
+    radius = image_size * (
+        rng.uniform(0.16, 0.22) if size == "small" else rng.uniform(0.26, 0.32)
+    )
     margin = radius + 1
     center = rng.uniform(margin, image_size - margin, size=2)
     draw_shape(image, shape, COLOURS[colour], center, radius)

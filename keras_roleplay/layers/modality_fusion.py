@@ -60,8 +60,10 @@ class ModalityFusion(keras.layers.Layer):
         self.num_modalities = None
 
     def build(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or not input_shape or not all(
-            isinstance(s, (list, tuple)) for s in input_shape
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or not input_shape
+            or not all(isinstance(s, (list, tuple)) for s in input_shape)
         ):
             raise ValueError(
                 "`ModalityFusion` expects a list of feature tensors, one per "
@@ -119,7 +121,9 @@ class ModalityFusion(keras.layers.Layer):
             )
         else:
             hidden = ops.tanh(ops.matmul(stacked, self.score_kernel) + self.score_bias)
-            scores = ops.cast(ops.squeeze(ops.matmul(hidden, self.score_vector), -1), "float32")
+            scores = ops.cast(
+                ops.squeeze(ops.matmul(hidden, self.score_vector), -1), "float32"
+            )
         weights = ops.softmax(scores, axis=-1)
         fused = ops.sum(
             ops.expand_dims(ops.cast(weights, stacked.dtype), -1) * stacked, axis=1

@@ -11,7 +11,9 @@ def finish_pipeline(dataset, batch_size, shuffle_buffer=None, seed=None):
     about 20 s at its end for the thread to wind down (see DESIGN.md).
     """
     if shuffle_buffer:
-        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(
+            shuffle_buffer, seed=seed, reshuffle_each_iteration=True
+        )
     dataset = dataset.batch(batch_size).prefetch(2)
     options = tf.data.Options()
     options.autotune.enabled = False

@@ -17,16 +17,22 @@ def check_positive_int(name, value, allow_zero=False):
             f"(type {type(value).__name__})"
         )
     if value < low:
-        raise ValueError(f"`{name}` must be an integer >= {low}. Received: {name}={value}")
+        raise ValueError(
+            f"`{name}` must be an integer >= {low}. Received: {name}={value}"
+        )
     return int(value)
 
 
 def check_rate(name, value):
     """Returns `value` as a float in [0, 1), or raises."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a float in [0, 1). Received: {name}={value!r}")
+        raise TypeError(
+            f"`{name}` must be a float in [0, 1). Received: {name}={value!r}"
+        )
     if not 0.0 <= value < 1.0:
-        raise ValueError(f"`{name}` must be a float in [0, 1). Received: {name}={value}")
+        raise ValueError(
+            f"`{name}` must be a float in [0, 1). Received: {name}={value}"
+        )
     return float(value)
 
 

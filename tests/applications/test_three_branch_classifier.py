@@ -75,7 +75,9 @@ def test_seed_configuration_is_the_seed_000_model():
     # Our model rescales pixels from [0, 255] itself.
     ours_batch = dict(batch, image=batch["image"] * 255.0)
     np.testing.assert_allclose(
-        ours.predict(ours_batch, verbose=0), reference.predict(batch, verbose=0), atol=1e-5
+        ours.predict(ours_batch, verbose=0),
+        reference.predict(batch, verbose=0),
+        atol=1e-5,
     )
 
 
@@ -86,7 +88,12 @@ def test_forms_and_fusions_predict_probabilities(fusion):
     assert probs.shape == (4, 4)
     np.testing.assert_allclose(probs.sum(axis=-1), 1.0, atol=1e-5)
     binary = ThreeBranchClassifier(
-        **{**SMALL, "num_classes": 1, "text_vocabulary_size": None, "audio_shape": (10,)}
+        **{
+            **SMALL,
+            "num_classes": 1,
+            "text_vocabulary_size": None,
+            "audio_shape": (10,),
+        }
     )
     probs = binary.predict(
         _batch(text_vocabulary_size=None, audio_shape=(10,)), verbose=0
@@ -144,7 +151,9 @@ def test_save_and_load_in_fresh_process(tmp_path, fusion):
 
 def test_no_lambda_layers():
     model = ThreeBranchClassifier(**SMALL, fusion="attention")
-    assert not [layer for layer in model.layers if isinstance(layer, keras.layers.Lambda)]
+    assert not [
+        layer for layer in model.layers if isinstance(layer, keras.layers.Lambda)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +208,11 @@ def test_fit_under_distribution_strategy(tiny_agreement):
     "kwargs, error, message",
     [
         ({"image_shape": (32, 32)}, ValueError, r"image_shape=\(32, 32\)"),
-        ({"image_shape": (32, 32, 4)}, ValueError, r"channels.*image_shape=\(32, 32, 4\)"),
+        (
+            {"image_shape": (32, 32, 4)},
+            ValueError,
+            r"channels.*image_shape=\(32, 32, 4\)",
+        ),
         ({"image_shape": (32, 32, 0)}, ValueError, "positive integer"),
         ({"image_shape": (6, 6, 3)}, ValueError, "too small"),
         ({"fusion": "sum"}, ValueError, "fusion='sum'"),
@@ -211,7 +224,11 @@ def test_fit_under_distribution_strategy(tiny_agreement):
         ({"text_length": 0}, ValueError, "text_length=0"),
         ({"text_vocabulary_size": 0}, ValueError, "text_vocabulary_size=0"),
         ({"audio_shape": (1, 2, 3)}, ValueError, r"audio_shape=\(1, 2, 3\)"),
-        ({"audio_shape": (4, 16), "audio_filters": (8, 8)}, ValueError, "too few frames"),
+        (
+            {"audio_shape": (4, 16), "audio_filters": (8, 8)},
+            ValueError,
+            "too few frames",
+        ),
         ({"dropout": 1.5}, ValueError, "dropout=1.5"),
         ({"image_pooling": "sum"}, ValueError, "image_pooling='sum'"),
         ({"image_units": 0, "fusion": "weighted"}, ValueError, "image_units=0"),
@@ -233,7 +250,9 @@ def test_bad_inputs_name_the_input():
         model.predict(partial, verbose=0)
     with pytest.raises(ValueError, match=r"unknown: \['video'\]"):
         model.predict({**batch, "video": batch["audio"]}, verbose=0)
-    with pytest.raises(ValueError, match=r'"image" must have shape \(batch, 24, 24, 3\)'):
+    with pytest.raises(
+        ValueError, match=r'"image" must have shape \(batch, 24, 24, 3\)'
+    ):
         model.predict({**batch, "image": batch["image"][..., :1]}, verbose=0)
     with pytest.raises(ValueError, match=r'"image" must have shape.*\(4, 24, 24\)'):
         model.predict({**batch, "image": batch["image"][..., 0]}, verbose=0)

@@ -14,7 +14,11 @@ from keras_roleplay.data import (
 )
 
 FEATURES = LogMelSpectrogram(
-    sample_rate=8000, num_samples=2000, num_mel_bins=16, frame_length=256, frame_step=128
+    sample_rate=8000,
+    num_samples=2000,
+    num_mel_bins=16,
+    frame_length=256,
+    frame_step=128,
 )
 TEXTS = ["a red circle on the left", "一个红色的圆形", "a blue square", "蓝色的正方形"]
 
@@ -39,7 +43,9 @@ def manifest(tmp_path):
     images = [
         _write(f"{d}/rgb.png", tf.io.encode_png(rgb)),
         _write(f"{d}/gray.png", tf.io.encode_png(rgb[..., :1])),
-        _write(f"{d}/rgba.png", tf.io.encode_png(np.concatenate([rgb, rgb[..., :1]], -1))),
+        _write(
+            f"{d}/rgba.png", tf.io.encode_png(np.concatenate([rgb, rgb[..., :1]], -1))
+        ),
         _write(f"{d}/photo.jpg", tf.io.encode_jpeg(rgb)),
         _write(f"{d}/broken.png", b"\x89PNG not really"),
         "missing.png",
@@ -54,7 +60,9 @@ def manifest(tmp_path):
     ]
     labels = ["circle", "square", "circle", "square", "circle", "square"]
     lines = ["image_path,text,audio_path,label"]
-    for image, text, sound, label in zip(images, TEXTS + TEXTS[:2], sounds, labels, strict=True):
+    for image, text, sound, label in zip(
+        images, TEXTS + TEXTS[:2], sounds, labels, strict=True
+    ):
         lines.append(f"{image},{text},{sound},{label}")
     # Row 4 (d.wav) has a broken image; row 5 has a missing image and a corrupt WAV.
     with open(f"{d}/manifest.csv", "w", encoding="utf-8") as f:
@@ -63,17 +71,24 @@ def manifest(tmp_path):
 
 
 def test_manifest_keeps_good_rows_and_names_bad_files(manifest):
-    tokenizer = build_word_piece_tokenizer(TEXTS, vocabulary_size=60, sequence_length=10)
+    tokenizer = build_word_piece_tokenizer(
+        TEXTS, vocabulary_size=60, sequence_length=10
+    )
     with pytest.warns(UserWarning, match=r"Skipped 2 of 6 rows") as record:
         dataset = multimodal_dataset_from_manifest(
-            manifest, image_shape=(16, 16, 3), tokenizer=tokenizer,
-            audio_features=FEATURES, batch_size=8,
+            manifest,
+            image_shape=(16, 16, 3),
+            tokenizer=tokenizer,
+            audio_features=FEATURES,
+            batch_size=8,
         )
     message = str(record[0].message)
     for name in ("broken.png", "missing.png", "garbage.wav"):
         assert name in message
     assert [path for path, _ in dataset.skipped_files] == [
-        "broken.png", "missing.png", "garbage.wav",
+        "broken.png",
+        "missing.png",
+        "garbage.wav",
     ]
     assert dict(dataset.skipped_files)["missing.png"] == "file not found"
     assert dataset.class_names == ["circle", "square"]
@@ -94,8 +109,11 @@ def test_manifest_keeps_good_rows_and_names_bad_files(manifest):
 
 def test_manifest_subset_of_modalities_and_given_class_names(manifest):
     dataset = multimodal_dataset_from_manifest(
-        manifest, image_shape=(8, 8, 1), modalities=("image",),
-        class_names=["square", "circle"], batch_size=16,
+        manifest,
+        image_shape=(8, 8, 1),
+        modalities=("image",),
+        class_names=["square", "circle"],
+        batch_size=16,
     )
     features, labels = next(iter(dataset))
     assert sorted(features) == ["image"] and features["image"].shape == (4, 8, 8, 1)
@@ -124,7 +142,9 @@ def test_manifest_errors(manifest, tmp_path):
 
 def test_arrays_pipeline_tokenizes_and_computes_features():
     rng = np.random.default_rng(0)
-    tokenizer = build_word_piece_tokenizer(TEXTS, vocabulary_size=60, sequence_length=12)
+    tokenizer = build_word_piece_tokenizer(
+        TEXTS, vocabulary_size=60, sequence_length=12
+    )
     dataset = multimodal_dataset_from_arrays(
         labels=np.array([0, 1, 0, 1]),
         image=rng.integers(0, 255, (4, 8, 8, 3)).astype("uint8"),
@@ -144,14 +164,19 @@ def test_arrays_pipeline_tokenizes_and_computes_features():
     assert features["audio"].shape == (3, *FEATURES.output_shape)
     # Same seed, same order on a rebuilt pipeline.
     again = multimodal_dataset_from_arrays(
-        labels=np.array([0, 1, 0, 1]), image=np.zeros((4, 8, 8, 3)),
-        batch_size=4, shuffle=True, seed=0,
+        labels=np.array([0, 1, 0, 1]),
+        image=np.zeros((4, 8, 8, 3)),
+        batch_size=4,
+        shuffle=True,
+        seed=0,
     )
     assert again.element_spec[0]["image"].shape.as_list() == [None, 8, 8, 3]
 
 
 def test_chinese_and_english_tokenize_to_known_tokens():
-    tokenizer = build_word_piece_tokenizer(TEXTS, vocabulary_size=200, sequence_length=12)
+    tokenizer = build_word_piece_tokenizer(
+        TEXTS, vocabulary_size=200, sequence_length=12
+    )
     ids = np.asarray(tokenizer(["一个红色的圆形", "a red circle"]))
     assert 1 not in ids  # no [UNK]: every character and word was learned
     assert (ids[0] > 0).sum() == 7  # one token per Chinese character
@@ -172,7 +197,9 @@ def test_arrays_errors():
     with pytest.raises(ValueError, match=r"image with shape \(1, 8, 8\)"):
         multimodal_dataset_from_arrays(labels=[0], image=np.zeros((1, 8, 8)))
     with pytest.raises(ValueError, match="batch_size=0"):
-        multimodal_dataset_from_arrays(labels=[0], image=np.zeros((1, 8, 8, 3)), batch_size=0)
+        multimodal_dataset_from_arrays(
+            labels=[0], image=np.zeros((1, 8, 8, 3)), batch_size=0
+        )
     with pytest.raises(TypeError, match="single string"):
         build_word_piece_tokenizer("just one text")
 

@@ -81,7 +81,10 @@ def test_images_differ_by_shape():
     # about the same for squares and circles but much smaller for crosses.
     area = (np.abs(ex["image"].astype(int) - 200).max(axis=-1) > 60).mean(axis=(1, 2))
     by_shape = {s: area[ex["shapes"][:, 0] == i].mean() for i, s in enumerate(SHAPES)}
-    assert by_shape["cross"] < by_shape["circle"] and by_shape["triangle"] < by_shape["square"]
+    assert (
+        by_shape["cross"] < by_shape["circle"]
+        and by_shape["triangle"] < by_shape["square"]
+    )
 
 
 def test_load_data_splits_and_info():
@@ -93,7 +96,10 @@ def test_load_data_splits_and_info():
     assert features["image"].shape == (16, 32, 32, 3)
     assert features["text"].shape == (16, ma.TEXT_LENGTH)
     assert features["audio"].shape == (16, *info.audio_features.output_shape)
-    assert int(np.asarray(features["text"]).max()) < info.classifier_kwargs["text_vocabulary_size"]
+    assert (
+        int(np.asarray(features["text"]).max())
+        < info.classifier_kwargs["text_vocabulary_size"]
+    )
     assert sum(int(b[1].shape[0]) for b in train) == 64
     assert sum(int(b[1].shape[0]) for b in val) == 16
     # The test split is not shuffled: its labels come in generation order.
@@ -105,8 +111,12 @@ def test_written_files_read_back_like_the_arrays(tmp_path):
     manifest = ma.write_files(examples, str(tmp_path))
     (_, _, _), info = ma.load_data(num_train=64, num_validation=4, num_test=4)
     dataset = multimodal_dataset_from_manifest(
-        manifest, image_shape=info.image_shape, tokenizer=info.tokenizer,
-        audio_features=info.audio_features, class_names=ma.CLASS_NAMES, batch_size=12,
+        manifest,
+        image_shape=info.image_shape,
+        tokenizer=info.tokenizer,
+        audio_features=info.audio_features,
+        class_names=ma.CLASS_NAMES,
+        batch_size=12,
     )
     features, labels = next(iter(dataset))
     np.testing.assert_array_equal(labels, examples["label"])

@@ -38,8 +38,15 @@ def test_weighted_matches_softmax_of_learned_scores():
 def test_attention_matches_additive_attention_formula():
     features = _features(dim=4)
     layer = ModalityFusion("attention", attention_units=6)
-    layer(features)
-    w, b, v = (x.numpy() for x in (layer.score_kernel, layer.score_bias, layer.score_vector))
+    fused, weights = layer(features, return_weights=True)
+    # Scores start at zero: the layer begins as a plain average of modalities.
+    np.testing.assert_allclose(weights, np.full((5, 3), 1 / 3), atol=1e-6)
+    np.testing.assert_allclose(fused, np.mean(features, axis=0), atol=1e-6)
+    rng = np.random.default_rng(1)
+    layer.score_vector.assign(rng.normal(size=(6, 1)).astype("float32"))
+    w, b, v = (
+        x.numpy() for x in (layer.score_kernel, layer.score_bias, layer.score_vector)
+    )
     stacked = np.stack(features, axis=1)  # (batch, n, d)
     scores = (np.tanh(stacked @ w + b) @ v)[..., 0]
     alpha = _softmax(scores)
@@ -78,7 +85,9 @@ def test_serialization_round_trip():
     layer = ModalityFusion("attention", attention_units=5, name="fuse")
     clone = ModalityFusion.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
-    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    restored = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(layer)
+    )
     assert isinstance(restored, ModalityFusion) and restored.mode == "attention"
 
 
