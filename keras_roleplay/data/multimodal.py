@@ -2,6 +2,7 @@
 
 import csv
 import os
+import re
 import warnings
 
 import numpy as np
@@ -298,9 +299,16 @@ def _check_row_files(row, root, modalities, image_shape, sample_rate):
                 decode_wav(contents, sample_rate)
         except (tf.errors.OpError, ValueError) as error:
             kind = "image" if modality == "image" else "WAV file"
-            reason = str(error).strip().splitlines()[0][:80]
-            problems.append((name, f"not a readable {kind}: {reason}"))
+            problems.append((name, f"not a readable {kind}: {_short_reason(error)}"))
     return problems
+
+
+def _short_reason(error):
+    """The first line of a decoding error, without TensorFlow's op prefix."""
+    message = getattr(error, "message", None) or str(error)
+    message = re.sub(r"\{\{[^}]*\}\}\s*", "", message)
+    message = re.sub(r"\s*\[Op:[^\]]*\].*", "", message).strip()
+    return message.splitlines()[0][:100] if message else type(error).__name__
 
 
 def _encode_labels(raw_labels, class_names):

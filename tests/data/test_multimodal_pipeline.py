@@ -91,6 +91,10 @@ def test_manifest_keeps_good_rows_and_names_bad_files(manifest):
         "garbage.wav",
     ]
     assert dict(dataset.skipped_files)["missing.png"] == "file not found"
+    reasons = dict(dataset.skipped_files)
+    assert reasons["broken.png"].startswith("not a readable image: Unknown image file")
+    assert reasons["garbage.wav"].startswith("not a readable WAV file:")
+    assert "{{" not in reasons["garbage.wav"] and "[Op:" not in reasons["garbage.wav"]
     assert dataset.class_names == ["circle", "square"]
     features, labels = next(iter(dataset))
     assert features["image"].shape == (4, 16, 16, 3)
