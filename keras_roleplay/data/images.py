@@ -29,5 +29,12 @@ def decode_image(contents, image_shape):
     image = tf.io.decode_image(contents, channels=3, expand_animations=False)
     if channels == 1:
         image = tf.image.rgb_to_grayscale(image)
-    image = tf.image.resize(tf.cast(image, tf.float32), (height, width), antialias=True)
+    image = tf.cast(image, tf.float32)
+    shape = tf.shape(image)
+    # Antialiased resizing costs more than decoding: skip it when the size fits.
+    image = tf.cond(
+        tf.logical_and(tf.equal(shape[0], height), tf.equal(shape[1], width)),
+        lambda: image,
+        lambda: tf.image.resize(image, (height, width), antialias=True),
+    )
     return tf.ensure_shape(image, image_shape)

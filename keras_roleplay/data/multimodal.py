@@ -13,6 +13,8 @@ from keras_roleplay.data.images import decode_image
 from keras_roleplay.utils.pipeline import finish_pipeline
 from keras_roleplay.utils.validation import check_positive_int, check_shape
 
+CHUNK = 256
+PARALLEL_CALLS = os.cpu_count() or 2
 MANIFEST_COLUMNS = {"image": "image_path", "text": "text", "audio": "audio_path"}
 
 
@@ -26,6 +28,7 @@ def multimodal_dataset_from_arrays(
     batch_size=32,
     shuffle=False,
     seed=None,
+    cache=True,
 ):
     """Builds a batched `tf.data.Dataset` of `({"image", "text", "audio"}, label)`.
 
@@ -33,7 +36,8 @@ def multimodal_dataset_from_arrays(
     numbers (token ids or feature vectors) or strings, tokenized in the
     pipeline by `tokenizer`; audio is either ready features or raw waveforms,
     turned into log-mel spectrograms in the pipeline by `audio_features`.
-    The preprocessed examples are cached in memory after the first epoch.
+    Preprocessing runs on chunks of examples and, by default, its results are
+    cached in memory after the first epoch.
 
     Args:
         labels: array `(n,)` of integer (or 0/1) labels.
@@ -43,10 +47,12 @@ def multimodal_dataset_from_arrays(
         tokenizer: a KerasHub tokenizer with a fixed `sequence_length`, used
             when `text` holds strings.
         audio_features: a callable such as `LogMelSpectrogram`, applied to
-            each waveform.
+            a batch of waveforms `(n, samples)`.
         batch_size: examples per batch.
         shuffle: reshuffle the examples every epoch.
         seed: shuffle seed (makes the order reproducible).
+        cache: keep the preprocessed examples in memory after the first pass
+            (set `False` for data larger than memory).
 
     Returns:
         A `tf.data.Dataset` yielding `(features_dict, labels)` batches.
@@ -100,38 +106,42 @@ def multimodal_dataset_from_arrays(
             "Received: tokenizer=None"
         )
     dataset = tf.data.Dataset.from_tensor_slices((arrays, labels))
-    dataset = dataset.map(
-        _preprocess_fn(tokenizer, audio_features, decode=False),
-        num_parallel_calls=2,
-    ).cache()
+    dataset = _transform_in_chunks(
+        dataset, tokenizer, audio_features, cache, len(labels)
+    )
     return finish_pipeline(
         dataset, batch_size, shuffle_buffer=len(labels) if shuffle else None, seed=seed
     )
 
 
-def _preprocess_fn(
-    tokenizer, audio_features, decode, image_shape=None, sample_rate=None
-):
-    def preprocess(features, label):
+def _transform_in_chunks(dataset, tokenizer, audio_features, cache, num_examples):
+    """Tokenizes text and computes audio features, CHUNK examples at a time.
+
+    Vectorised over chunks, then split back into examples (so shuffling still
+    mixes examples): run one example at a time, tokenization and the STFT
+    cost more in tf.data overhead than in work (see benchmarks/three_branch.py).
+    """
+
+    def transform(features, labels):
         features = dict(features)
         if "image" in features:
-            image = features["image"]
-            if decode:
-                image = decode_image(tf.io.read_file(image), image_shape)
-            features["image"] = tf.cast(image, tf.float32)
+            features["image"] = tf.cast(features["image"], tf.float32)
         if "text" in features and features["text"].dtype == tf.string:
             features["text"] = tokenizer(features["text"])
         if "audio" in features:
-            audio = features["audio"]
-            if decode:
-                audio = decode_wav(tf.io.read_file(audio), sample_rate)
-            audio = tf.cast(audio, tf.float32)
+            audio = tf.cast(features["audio"], tf.float32)
             if audio_features is not None:
                 audio = audio_features(audio)
             features["audio"] = audio
-        return features, label
+        return features, labels
 
-    return preprocess
+    dataset = dataset.batch(CHUNK).map(transform, num_parallel_calls=PARALLEL_CALLS)
+    # `unbatch` forgets the length; Keras needs it to size epochs without an
+    # "input ran out of data" warning at the end of the first one.
+    dataset = dataset.unbatch().apply(
+        tf.data.experimental.assert_cardinality(num_examples)
+    )
+    return dataset.cache() if cache else dataset
 
 
 def multimodal_dataset_from_manifest(
@@ -144,6 +154,7 @@ def multimodal_dataset_from_manifest(
     batch_size=32,
     shuffle=False,
     seed=None,
+    cache=True,
 ):
     """Builds a batched dataset from a CSV manifest of real files.
 
@@ -164,14 +175,17 @@ def multimodal_dataset_from_manifest(
         manifest_path: path to the CSV file.
         image_shape: `(height, width, channels)` to decode images to.
         tokenizer: a KerasHub tokenizer with a fixed `sequence_length`.
-        audio_features: a `LogMelSpectrogram` (or a callable with a
-            `sample_rate` attribute) turning waveforms into features.
+        audio_features: a `LogMelSpectrogram` (or a callable on a batch of
+            waveforms with `sample_rate` and `num_samples` attributes) turning
+            waveforms into features.
         modalities: which modalities to read.
         class_names: label names in class-index order; by default the sorted
             distinct names (or integer labels as they are).
         batch_size: examples per batch.
         shuffle: reshuffle every epoch.
         seed: shuffle seed.
+        cache: keep the decoded examples in memory after the first pass (set
+            `False` for folders larger than memory).
 
     Returns:
         A `tf.data.Dataset` of `(features_dict, labels)` batches.
@@ -237,17 +251,25 @@ def multimodal_dataset_from_manifest(
         if modality != "text":
             values = [os.path.join(root, v) for v in values]
         columns[modality] = values
+    num_samples = getattr(audio_features, "num_samples", None)
+
+    def read_files(features, label):
+        features = dict(features)
+        if "image" in features:
+            features["image"] = decode_image(
+                tf.io.read_file(features["image"]), image_shape
+            )
+        if "audio" in features:
+            features["audio"] = decode_wav(
+                tf.io.read_file(features["audio"]), sample_rate, num_samples
+            )
+        return features, label
+
     dataset = tf.data.Dataset.from_tensor_slices((columns, labels))
-    dataset = dataset.map(
-        _preprocess_fn(
-            tokenizer,
-            audio_features,
-            decode=True,
-            image_shape=image_shape,
-            sample_rate=sample_rate,
-        ),
-        num_parallel_calls=2,
-    ).cache()
+    dataset = dataset.map(read_files, num_parallel_calls=PARALLEL_CALLS)
+    dataset = _transform_in_chunks(
+        dataset, tokenizer, audio_features, cache, len(labels)
+    )
     dataset = finish_pipeline(
         dataset, batch_size, shuffle_buffer=len(labels) if shuffle else None, seed=seed
     )

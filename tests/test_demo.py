@@ -1,0 +1,54 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from keras_roleplay.demo import format_table
+
+
+def test_format_table_aligns_columns():
+    table = format_table(
+        [
+            {"model": "a", "metric": "accuracy", "value": 0.5, "seconds": 1.0},
+            {"model": "longer", "metric": "acc", "value": 1, "seconds": 10.5},
+        ]
+    )
+    lines = table.splitlines()
+    assert lines[0].split() == ["model", "metric", "value", "seconds"]
+    assert len({line.index(line.split()[1]) for line in lines[2:]}) == 1
+
+
+def test_unknown_model_is_refused():
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_roleplay.demo", "--models", "nope"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "unknown model(s) ['nope']" in result.stderr
+
+
+@pytest.mark.slow
+def test_quick_demo_trains_and_writes_results(tmp_path):
+    output = tmp_path / "results.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "keras_roleplay.demo",
+            "--quick",
+            "--output",
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "model" in result.stdout and "test accuracy" in result.stdout
+    rows = json.loads(output.read_text())["results"]
+    accuracy = {row["model"]: row["value"] for row in rows}
+    full = accuracy["ThreeBranchClassifier[image+text+audio, fusion=concat]"]
+    pairs = [v for k, v in accuracy.items() if "(no " in k]
+    assert full >= 0.9 and len(pairs) == 3 and max(pairs) <= 0.75
+    assert all(row["seconds"] > 0 for row in rows)
