@@ -146,9 +146,21 @@ class ThreeBranchClassifier(keras.Model):
         audio_shape = check_shape("audio_shape", audio_shape, (1, 2), "dimensions")
         audio_filters = _check_filters("audio_filters", audio_filters)
         if "image" in modalities:
-            _check_image_fits(image_shape, image_filters)
+            _check_conv_stack_fits(
+                min(image_shape[:2]),
+                image_filters,
+                f"`image_shape={image_shape}` is too small for "
+                f"{len(image_filters)} conv layers (`image_filters={image_filters}`):"
+                " the feature map would vanish. Use larger images or fewer filters.",
+            )
         if "audio" in modalities and len(audio_shape) == 2:
-            _check_audio_fits(audio_shape, audio_filters)
+            _check_conv_stack_fits(
+                audio_shape[0],
+                audio_filters,
+                f"`audio_shape={audio_shape}` has too few frames for "
+                f"{len(audio_filters)} Conv1D layers (`audio_filters={audio_filters}`)."
+                " Use longer clips or fewer filters.",
+            )
         if image_units == 0 and "image" in modalities and fusion != "concat":
             raise ValueError(
                 f"`image_units=0` leaves the image features unprojected, so "
@@ -170,39 +182,21 @@ class ThreeBranchClassifier(keras.Model):
         if "text" in modalities:
             if text_vocabulary_size is None:
                 inputs["text"] = keras.Input(shape=(text_length,), name="text")
-                x = inputs["text"]
             else:
                 inputs["text"] = keras.Input(
                     shape=(text_length,), dtype="int32", name="text"
                 )
-                x = keras.layers.Embedding(
+            features.append(
+                _text_branch(
+                    inputs["text"],
                     text_vocabulary_size,
                     text_embedding_dim,
-                    mask_zero=True,
-                    name="text_embedding",
-                )(inputs["text"])
-                x = keras.layers.GlobalAveragePooling1D(name="text_pooling")(x)
-            features.append(
-                keras.layers.Dense(branch_units, activation="relu", name="text_dense")(
-                    x
+                    branch_units,
                 )
             )
         if "audio" in modalities:
             inputs["audio"] = keras.Input(shape=audio_shape, name="audio")
-            x = inputs["audio"]
-            if len(audio_shape) == 2:
-                for i, filters in enumerate(audio_filters):
-                    if i > 0:
-                        x = keras.layers.MaxPooling1D(2, name=f"audio_pool_{i}")(x)
-                    x = keras.layers.Conv1D(
-                        filters, 3, activation="relu", name=f"audio_conv_{i + 1}"
-                    )(x)
-                x = keras.layers.GlobalMaxPooling1D(name="audio_global_pool")(x)
-            features.append(
-                keras.layers.Dense(branch_units, activation="relu", name="audio_dense")(
-                    x
-                )
-            )
+            features.append(_audio_branch(inputs["audio"], audio_filters, branch_units))
         x = ModalityFusion(mode=fusion, name="fusion")(features)
         if head_units:
             x = keras.layers.Dense(head_units, activation="relu", name="head_dense")(x)
@@ -358,14 +352,18 @@ class ThreeBranchClassifier(keras.Model):
         return cls(**config)
 
 
-def _image_branch(image, filters, pooling, units):
-    x = keras.layers.Rescaling(1.0 / 255, name="image_rescaling")(image)
+def _conv_stack(x, filters, conv, pooling, prefix):
+    """3-wide "valid" convolutions with 2x max-pooling between them."""
     for i, num_filters in enumerate(filters):
         if i > 0:
-            x = keras.layers.MaxPooling2D(2, name=f"image_pool_{i}")(x)
-        x = keras.layers.Conv2D(
-            num_filters, 3, activation="relu", name=f"image_conv_{i + 1}"
-        )(x)
+            x = pooling(2, name=f"{prefix}_pool_{i}")(x)
+        x = conv(num_filters, 3, activation="relu", name=f"{prefix}_conv_{i + 1}")(x)
+    return x
+
+
+def _image_branch(image, filters, pooling, units):
+    x = keras.layers.Rescaling(1.0 / 255, name="image_rescaling")(image)
+    x = _conv_stack(x, filters, keras.layers.Conv2D, keras.layers.MaxPooling2D, "image")
     if pooling == "max":
         x = keras.layers.GlobalMaxPooling2D(name="image_global_pool")(x)
     elif pooling == "avg":
@@ -375,6 +373,28 @@ def _image_branch(image, filters, pooling, units):
     if units:
         x = keras.layers.Dense(units, activation="relu", name="image_dense")(x)
     return x
+
+
+def _text_branch(text, vocabulary_size, embedding_dim, units):
+    x = text
+    if vocabulary_size is not None:
+        # Token ids: embed, then average over the non-padding tokens (id 0
+        # is masked).
+        x = keras.layers.Embedding(
+            vocabulary_size, embedding_dim, mask_zero=True, name="text_embedding"
+        )(x)
+        x = keras.layers.GlobalAveragePooling1D(name="text_pooling")(x)
+    return keras.layers.Dense(units, activation="relu", name="text_dense")(x)
+
+
+def _audio_branch(audio, filters, units):
+    x = audio
+    if len(audio.shape) == 3:  # (batch, frames, mel_bins): a spectrogram
+        x = _conv_stack(
+            x, filters, keras.layers.Conv1D, keras.layers.MaxPooling1D, "audio"
+        )
+        x = keras.layers.GlobalMaxPooling1D(name="audio_global_pool")(x)
+    return keras.layers.Dense(units, activation="relu", name="audio_dense")(x)
 
 
 def _check_modalities(modalities):
@@ -410,30 +430,12 @@ def _check_filters(name, filters):
     return tuple(check_positive_int(name, f) for f in filters)
 
 
-def _check_image_fits(image_shape, filters):
-    # Each 3x3 "valid" conv removes 2 pixels, each 2x2 pool halves the size.
-    size = min(image_shape[:2])
+def _check_conv_stack_fits(size, filters, message):
+    """Raises `ValueError(message)` if `len(filters)` convs would eat `size` up."""
+    # Each 3-wide "valid" conv removes 2 positions, each 2x pooling halves them.
     for i in range(len(filters)):
         if i > 0:
             size //= 2
         size -= 2
         if size < 1:
-            raise ValueError(
-                f"`image_shape={image_shape}` is too small for "
-                f"{len(filters)} conv layers (`image_filters={filters}`): the "
-                "feature map would vanish. Use larger images or fewer filters."
-            )
-
-
-def _check_audio_fits(audio_shape, filters):
-    frames = audio_shape[0]
-    for i in range(len(filters)):
-        if i > 0:
-            frames //= 2
-        frames -= 2
-        if frames < 1:
-            raise ValueError(
-                f"`audio_shape={audio_shape}` has too few frames for "
-                f"{len(filters)} Conv1D layers (`audio_filters={filters}`). "
-                "Use longer clips or fewer filters."
-            )
+            raise ValueError(message)

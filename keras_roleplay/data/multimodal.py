@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
-from keras_roleplay.data.audio import LogMelSpectrogram, decode_wav
+from keras_roleplay.data.audio import decode_wav
 from keras_roleplay.data.images import decode_image
 from keras_roleplay.utils.pipeline import finish_pipeline
 from keras_roleplay.utils.validation import check_positive_int, check_shape
@@ -353,7 +353,6 @@ def _encode_labels(raw_labels, class_names):
 
 
 __all__ = [
-    "LogMelSpectrogram",
     "multimodal_dataset_from_arrays",
     "multimodal_dataset_from_manifest",
 ]

@@ -22,6 +22,10 @@ class ModalityFusion(keras.layers.Layer):
       sample: `e_i = v^T tanh(W h_i + b)`, so the model can lean on a
       different modality for each input (additive attention over modalities).
 
+    Both weighted modes start as a plain average (zero scores): in
+    `"attention"` mode a randomly initialised scorer tended to lock onto one
+    modality early and starve the others of gradient.
+
     `"weighted"` and `"attention"` need all vectors to have the same size.
     The softmax runs in float32 so the layer is safe under mixed precision.
 
