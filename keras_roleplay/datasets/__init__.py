@@ -1,5 +1,5 @@
 """Bundled offline datasets: generated procedurally, deterministic from a seed."""
 
-from keras_roleplay.datasets import multimodal_agreement
+from keras_roleplay.datasets import multimodal_agreement, shapes_captions
 
-__all__ = ["multimodal_agreement"]
+__all__ = ["multimodal_agreement", "shapes_captions"]

@@ -61,10 +61,7 @@ def random_scene(rng, shape, image_size):
         a dict with the `colour` name, `size` (`"small"` or `"big"`) and
         `place` (`"left"`, `"right"`, `"top"`, `"bottom"`, `"middle"`).
     """
-    background = rng.integers(0, 60, size=3) + 170
-    image = np.clip(
-        background + rng.normal(0, 12, size=(image_size, image_size, 3)), 0, 255
-    ).astype("uint8")
+    image = noisy_background(rng, image_size)
     colour = str(rng.choice(list(COLOURS)))
     size = str(rng.choice(["small", "big"]))
     radius = image_size * (
@@ -81,3 +78,54 @@ def random_scene(rng, shape, image_size):
     else:
         place = "top" if offset[0] < 0 else "bottom"
     return image, {"colour": colour, "size": size, "place": place}
+
+
+PLACES = ("left", "right", "top", "bottom", "middle")
+SIZES = ("small", "big")
+# Centre of each place, as (y, x) fractions of the image side.
+_PLACE_CENTERS = {
+    "left": (0.5, 0.27),
+    "right": (0.5, 0.73),
+    "top": (0.27, 0.5),
+    "bottom": (0.73, 0.5),
+    "middle": (0.5, 0.5),
+}
+
+
+def noisy_background(rng, image_size):
+    """A light, randomly tinted, noisy background: `(size, size, 3)` uint8."""
+    tint = rng.integers(0, 60, size=3) + 170
+    noise = rng.normal(0, 12, size=(image_size, image_size, 3))
+    return np.clip(tint + noise, 0, 255).astype("uint8")
+
+
+def draw_scene(rng, image_size, objects):
+    """Draws objects at their named places on a noisy background.
+
+    Args:
+        rng: a `numpy.random.Generator` (background noise and small jitter).
+        image_size: side of the square image, in pixels.
+        objects: a list of dicts with keys `shape` (from `SHAPES`), `colour`
+            (from `COLOURS`), `size` (`"small"` or `"big"`) and `place` (from
+            `PLACES`). Two objects should take opposite places (left/right or
+            top/bottom) so they do not overlap.
+
+    Returns:
+        A uint8 `(image_size, image_size, 3)` image.
+
+    Example:
+
+    >>> rng = np.random.default_rng(0)
+    >>> image = draw_scene(rng, 32, [
+    ...     {"shape": "circle", "colour": "red", "size": "big", "place": "left"}])
+    >>> image.shape, tuple(int(c) for c in image[16, 8])
+    ((32, 32, 3), (220, 40, 40))
+    """
+    image = noisy_background(rng, image_size)
+    for obj in objects:
+        fraction = (0.11, 0.14) if obj["size"] == "small" else (0.18, 0.21)
+        radius = image_size * rng.uniform(*fraction)
+        center = np.array(_PLACE_CENTERS[obj["place"]]) * image_size
+        center += rng.uniform(-0.04, 0.04, size=2) * image_size
+        draw_shape(image, obj["shape"], COLOURS[obj["colour"]], center, radius)
+    return image
