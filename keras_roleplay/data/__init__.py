@@ -1,6 +1,11 @@
 """tf.data input pipelines: arrays and folders of real files to model-ready batches."""
 
 from keras_roleplay.data.audio import LogMelSpectrogram, decode_wav, fix_length
+from keras_roleplay.data.captions import (
+    image_caption_dataset,
+    load_image_captions,
+    read_captions_file,
+)
 from keras_roleplay.data.images import decode_image
 from keras_roleplay.data.multimodal import (
     multimodal_dataset_from_arrays,
@@ -14,6 +19,9 @@ __all__ = [
     "decode_image",
     "decode_wav",
     "fix_length",
+    "image_caption_dataset",
+    "load_image_captions",
     "multimodal_dataset_from_arrays",
     "multimodal_dataset_from_manifest",
+    "read_captions_file",
 ]

@@ -2,7 +2,6 @@
 
 import csv
 import os
-import re
 import warnings
 
 import numpy as np
@@ -10,11 +9,11 @@ import tensorflow as tf
 
 from keras_roleplay.data.audio import decode_wav
 from keras_roleplay.data.images import decode_image
-from keras_roleplay.utils.pipeline import finish_pipeline
+from keras_roleplay.utils.errors import short_error_reason
+from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
 from keras_roleplay.utils.validation import check_positive_int, check_shape
 
 CHUNK = 256
-PARALLEL_CALLS = os.cpu_count() or 2
 MANIFEST_COLUMNS = {"image": "image_path", "text": "text", "audio": "audio_path"}
 
 
@@ -321,16 +320,10 @@ def _check_row_files(row, root, modalities, image_shape, sample_rate):
                 decode_wav(contents, sample_rate)
         except (tf.errors.OpError, ValueError) as error:
             kind = "image" if modality == "image" else "WAV file"
-            problems.append((name, f"not a readable {kind}: {_short_reason(error)}"))
+            problems.append(
+                (name, f"not a readable {kind}: {short_error_reason(error)}")
+            )
     return problems
-
-
-def _short_reason(error):
-    """The first line of a decoding error, without TensorFlow's op prefix."""
-    message = getattr(error, "message", None) or str(error)
-    message = re.sub(r"\{\{[^}]*\}\}\s*", "", message)
-    message = re.sub(r"\s*\[Op:[^\]]*\].*", "", message).strip()
-    return message.splitlines()[0][:100] if message else type(error).__name__
 
 
 def _encode_labels(raw_labels, class_names):

@@ -1,6 +1,11 @@
 """tf.data helpers shared by the input pipelines and the bundled datasets."""
 
+import os
+
 import tensorflow as tf
+
+# Fixed parallelism: tf.data's autotune is off (see `finish_pipeline`).
+PARALLEL_CALLS = os.cpu_count() or 2
 
 
 def finish_pipeline(dataset, batch_size, shuffle_buffer=None, seed=None):

@@ -1,0 +1,225 @@
+"""tf.data pipelines of (image, caption) pairs for captioning models."""
+
+import csv
+import json
+import os
+import warnings
+
+import numpy as np
+import tensorflow as tf
+
+from keras_roleplay.data.images import decode_image
+from keras_roleplay.utils.errors import short_error_reason
+from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
+from keras_roleplay.utils.validation import check_positive_int, check_shape
+
+
+def read_captions_file(path):
+    """Reads image-caption pairs from a CSV or JSONL file.
+
+    - CSV: a header with `image_path` (or `image`) and `caption` columns; one
+      row per caption, so an image with several captions has several rows.
+    - JSONL: one object per line with `"image"` (or `"image_path"`) and
+      either `"caption"` (a string) or `"captions"` (a list of strings).
+
+    Captions are stripped of surrounding white space; empty captions are
+    dropped (an image left with none is reported by `load_image_captions`).
+
+    Args:
+        path: the `.csv` or `.jsonl` file.
+
+    Returns:
+        A dict mapping each image path (as written in the file) to its list
+        of captions, in file order.
+
+    Example:
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "captions.jsonl")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write('{"image": "a.png", "captions": ["a red circle", " "]}\\n')
+    >>> read_captions_file(path)
+    {'a.png': ['a red circle']}
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Captions file not found. Received: path={path!r}")
+    pairs = []
+    if path.lower().endswith((".jsonl", ".json")):
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise ValueError(
+                        f"Line {number} of {path} is not valid JSON: {error.msg}"
+                    ) from None
+                image = record.get("image", record.get("image_path"))
+                captions = record.get("captions", record.get("caption"))
+                if image is None or captions is None:
+                    raise ValueError(
+                        f'Line {number} of {path} needs an "image" and a "caption" '
+                        f'(or "captions") field. Received keys: {sorted(record)}'
+                    )
+                if isinstance(captions, str):
+                    captions = [captions]
+                pairs += [(image, c) for c in captions]
+    elif path.lower().endswith(".csv"):
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            header = reader.fieldnames or []
+            image_column = "image_path" if "image_path" in header else "image"
+            if image_column not in header or "caption" not in header:
+                raise ValueError(
+                    f"The captions file {path} needs the columns `image_path` (or "
+                    f"`image`) and `caption`. Received columns: {header}"
+                )
+            pairs = [(row[image_column], row["caption"]) for row in reader]
+    else:
+        raise ValueError(
+            f"Captions files must be .csv or .jsonl. Received: path={path!r}"
+        )
+    captions = {}
+    for image, caption in pairs:
+        captions.setdefault(image, [])
+        if caption and str(caption).strip():
+            captions[image].append(str(caption).strip())
+    return captions
+
+
+def load_image_captions(captions_path, image_shape=(224, 224, 3), image_dir=None):
+    """Loads the images of a captions file into memory, skipping bad files.
+
+    Images are decoded (PNG/JPEG/GIF/BMP; grayscale, palette and RGBA made
+    RGB) and resized to `image_shape`. A missing or corrupt image, or an image
+    with no non-empty caption, is skipped, and a warning names each one; the
+    rest is kept.
+
+    Args:
+        captions_path: a CSV or JSONL captions file (see `read_captions_file`).
+        image_shape: `(height, width, channels)` to decode to.
+        image_dir: folder the image paths are relative to; by default the
+            captions file's folder.
+
+    Returns:
+        A dict with `"image"` (float32 `(n, h, w, c)`), `"captions"` (a list
+        of `n` lists of strings), `"paths"` (the `n` image paths as written)
+        and `"skipped"` (a list of `(path, reason)`).
+
+    Example:
+
+    >>> import os, tempfile, numpy as np, tensorflow as tf
+    >>> folder = tempfile.mkdtemp()
+    >>> tf.io.write_file(os.path.join(folder, "a.png"),
+    ...                  tf.io.encode_png(np.zeros((9, 5, 4), "uint8")))
+    >>> with open(os.path.join(folder, "captions.csv"), "w") as f:
+    ...     _ = f.write("image_path,caption\\na.png,a dark square\\n"
+    ...                 "b.png,a missing file\\n")
+    >>> data = load_image_captions(os.path.join(folder, "captions.csv"),
+    ...                            image_shape=(8, 8, 3))  # warns about b.png
+    >>> data["image"].shape, data["captions"], data["skipped"]
+    ((1, 8, 8, 3), [['a dark square']], [('b.png', 'file not found')])
+    """
+    image_shape = check_shape(
+        "image_shape", image_shape, (3,), "height, width, channels"
+    )
+    captions = read_captions_file(captions_path)
+    root = image_dir or os.path.dirname(os.path.abspath(captions_path))
+    images, kept_captions, paths, skipped = [], [], [], []
+    for path, image_captions in captions.items():
+        full_path = os.path.join(root, path)
+        if not image_captions:
+            skipped.append((path, "no non-empty caption"))
+        elif not os.path.isfile(full_path):
+            skipped.append((path, "file not found"))
+        else:
+            try:
+                image = decode_image(tf.io.read_file(full_path), image_shape)
+            except (tf.errors.OpError, ValueError) as error:
+                skipped.append(
+                    (path, f"not a readable image: {short_error_reason(error)}")
+                )
+                continue
+            images.append(image.numpy())
+            kept_captions.append(image_captions)
+            paths.append(path)
+    if skipped:
+        names = ", ".join(f"{path} ({reason})" for path, reason in skipped)
+        warnings.warn(
+            f"Skipped {len(skipped)} of {len(captions)} images of {captions_path}: "
+            f"{names}",
+            stacklevel=2,
+        )
+    if not images:
+        raise ValueError(f"No readable image with a caption in {captions_path}.")
+    return {
+        "image": np.stack(images).astype("float32"),
+        "captions": kept_captions,
+        "paths": paths,
+        "skipped": skipped,
+    }
+
+
+def image_caption_dataset(
+    images, captions, batch_size=32, shuffle=False, seed=None, cache=True
+):
+    """Builds a batched `tf.data.Dataset` of `(image, caption)` pairs.
+
+    Every caption of an image becomes one pair, so an image with three
+    captions is seen three times per epoch, each time with another caption.
+    Captions stay strings: a captioning model's own preprocessing (its
+    tokenizer) turns them into token ids, e.g. `dataset.map(model.preprocess)`.
+
+    Args:
+        images: array `(n, height, width, channels)`, values in `[0, 255]`.
+        captions: `n` captions, or `n` lists of captions (e.g. the
+            `"captions"` of `load_image_captions` or of a bundled dataset).
+        batch_size: pairs per batch.
+        shuffle: reshuffle the pairs every epoch.
+        seed: shuffle seed.
+        cache: keep the pairs in memory after the first pass.
+
+    Returns:
+        A `tf.data.Dataset` of `(images float32, captions tf.string)` batches.
+
+    Example:
+
+    >>> import numpy as np
+    >>> ds = image_caption_dataset(np.zeros((2, 8, 8, 3)),
+    ...                            [["a cat", "a small cat"], ["a dog"]])
+    >>> images, captions = next(iter(ds))
+    >>> images.shape, [c.decode() for c in captions.numpy()]
+    (TensorShape([3, 8, 8, 3]), ['a cat', 'a small cat', 'a dog'])
+    """
+    batch_size = check_positive_int("batch_size", batch_size)
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(
+            "`images` must have shape (n, height, width, channels). "
+            f"Received: images with shape {images.shape}"
+        )
+    if len(captions) != len(images):
+        raise ValueError(
+            f"`captions` must have one entry (a caption or a list of captions) per "
+            f"image ({len(images)}). Received: {len(captions)} entries"
+        )
+    index, texts = [], []
+    for i, entry in enumerate(captions):
+        entry = [entry] if isinstance(entry, (str, bytes)) else list(entry)
+        for caption in entry:
+            index.append(i)
+            texts.append(str(caption))
+    if not texts:
+        raise ValueError("`captions` holds no caption at all.")
+    image_table = tf.constant(images.astype("float32"))
+    dataset = tf.data.Dataset.from_tensor_slices((np.array(index), np.array(texts)))
+    dataset = dataset.map(
+        lambda i, text: (tf.gather(image_table, i), text),
+        num_parallel_calls=PARALLEL_CALLS,
+    )
+    if cache:
+        dataset = dataset.cache()
+    return finish_pipeline(
+        dataset, batch_size, shuffle_buffer=len(texts) if shuffle else None, seed=seed
+    )
