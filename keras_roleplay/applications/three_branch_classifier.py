@@ -59,6 +59,10 @@ class ThreeBranchClassifier(keras.Model):
         modalities: the branches to build, any non-empty subset of
             `("image", "text", "audio")`.
         fusion: `"concat"`, `"weighted"` or `"attention"`.
+        fusion_uniform_share: share of a plain average mixed into the
+            `"weighted"`/`"attention"` fusion weights, so that no branch is
+            starved while it learns (see `ModalityFusion`); ignored by
+            `"concat"`.
         image_filters: filters of each 3x3 Conv2D of the image branch
             (2x2 max-pooling between them).
         image_pooling: how the last feature map becomes a vector: `"max"`,
@@ -103,6 +107,7 @@ class ThreeBranchClassifier(keras.Model):
         audio_shape=(128,),
         modalities=MODALITIES,
         fusion="concat",
+        fusion_uniform_share=0.3,
         image_filters=(16, 32, 64),
         image_pooling="max",
         image_units=None,
@@ -118,6 +123,7 @@ class ThreeBranchClassifier(keras.Model):
         num_classes = check_positive_int("num_classes", num_classes)
         modalities = _check_modalities(modalities)
         fusion = check_choice("fusion", fusion, FUSION_MODES)
+        fusion_uniform_share = check_rate("fusion_uniform_share", fusion_uniform_share)
         branch_units = check_positive_int("branch_units", branch_units)
         if image_units is None:
             image_units = branch_units
@@ -197,7 +203,9 @@ class ThreeBranchClassifier(keras.Model):
         if "audio" in modalities:
             inputs["audio"] = keras.Input(shape=audio_shape, name="audio")
             features.append(_audio_branch(inputs["audio"], audio_filters, branch_units))
-        x = ModalityFusion(mode=fusion, name="fusion")(features)
+        x = ModalityFusion(
+            mode=fusion, uniform_share=fusion_uniform_share, name="fusion"
+        )(features)
         if head_units:
             x = keras.layers.Dense(head_units, activation="relu", name="head_dense")(x)
         if dropout:
@@ -218,6 +226,7 @@ class ThreeBranchClassifier(keras.Model):
         self.audio_shape = audio_shape
         self.modalities = modalities
         self.fusion = fusion
+        self.fusion_uniform_share = fusion_uniform_share
         self.image_filters = image_filters
         self.image_pooling = image_pooling
         self.image_units = image_units
@@ -335,6 +344,7 @@ class ThreeBranchClassifier(keras.Model):
             "audio_shape": self.audio_shape,
             "modalities": self.modalities,
             "fusion": self.fusion,
+            "fusion_uniform_share": self.fusion_uniform_share,
             "image_filters": self.image_filters,
             "image_pooling": self.image_pooling,
             "image_units": self.image_units,

@@ -58,6 +58,31 @@ def test_attention_matches_additive_attention_formula():
     assert np.ptp(np.asarray(weights)[:, 0]) > 1e-4
 
 
+@pytest.mark.parametrize("mode", ["weighted", "attention"])
+def test_uniform_share_mixes_in_a_plain_average(mode):
+    features = _features()
+    plain = ModalityFusion(mode, name="plain")
+    mixed = ModalityFusion(mode, uniform_share=0.3, name="mixed")
+    plain(features), mixed(features)
+    logits = np.array([3.0, -2.0, 0.0], "float32")
+    if mode == "weighted":
+        plain.fusion_logits.assign(logits)
+        mixed.fusion_logits.assign(logits)
+    else:
+        for layer in (plain, mixed):  # same, non-uniform scores in both
+            layer.score_kernel.assign(np.eye(4, dtype="float32"))
+            layer.score_vector.assign(np.ones((4, 1), "float32"))
+    _, alpha = plain(features, return_weights=True)
+    fused, alpha_mixed = mixed(features, return_weights=True)
+    expected = 0.7 * np.asarray(alpha) + 0.3 / 3
+    np.testing.assert_allclose(alpha_mixed, expected, atol=1e-6)
+    assert np.asarray(alpha_mixed).min() >= 0.1 - 1e-6
+    stacked = np.stack(features, axis=1)
+    np.testing.assert_allclose(fused, (expected[..., None] * stacked).sum(1), atol=1e-5)
+    if mode == "weighted":
+        np.testing.assert_allclose(mixed.fusion_weights(), expected[0], atol=1e-6)
+
+
 def test_output_shapes_and_symbolic_build():
     inputs = [keras.Input((8,)), keras.Input((8,))]
     for mode, size in (("concat", 16), ("weighted", 8), ("attention", 8)):
@@ -105,6 +130,7 @@ def test_mixed_precision_keeps_weights_float32():
         ({"mode": "sum"}, "mode='sum'"),
         ({"mode": "attention", "attention_units": 0}, "attention_units=0"),
         ({"mode": "attention", "attention_units": 2.5}, "attention_units=2.5"),
+        ({"mode": "weighted", "uniform_share": 1.0}, "uniform_share=1.0"),
     ],
 )
 def test_bad_arguments(kwargs, message):
