@@ -1,5 +1,9 @@
 """Prebuilt models: one line builds each, `fit` trains it."""
 
 from keras_roleplay.applications.three_branch_classifier import ThreeBranchClassifier
+from keras_roleplay.applications.vgg16_lstm_captioner import (
+    VGG16LSTMCaptioner,
+    build_caption_vocabulary,
+)
 
-__all__ = ["ThreeBranchClassifier"]
+__all__ = ["ThreeBranchClassifier", "VGG16LSTMCaptioner", "build_caption_vocabulary"]

@@ -1,0 +1,589 @@
+"""`VGG16LSTMCaptioner`: VGG16 image features, an LSTM decoder with visual attention."""
+
+import os
+import re
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras_hub.layers import StartEndPacker
+from keras_hub.samplers import BeamSampler, GreedySampler, Sampler, TopKSampler
+from keras_hub.tokenizers import WordPieceTokenizer, compute_word_piece_vocabulary
+
+from keras_roleplay.data.captions import image_caption_dataset
+from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
+from keras_roleplay.utils.validation import check_positive_int, check_rate, check_shape
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[START]", "[END]")
+PAD_ID, UNK_ID, START_ID, END_ID = range(4)
+SAMPLERS = ("greedy", "beam", "top_k")
+VGG16_FEATURE_LAYERS = (
+    "block3_conv3",
+    "block3_pool",
+    "block4_conv3",
+    "block4_pool",
+    "block5_conv3",
+    "block5_pool",
+)
+# A CJK character next to another: the tokenizer splits Chinese into
+# characters, and generated Chinese captions should not keep the spaces.
+_CJK_SPACE = re.compile(
+    r"(?<=[\u3000-\u9fff\uff00-\uffef]) (?=[\u3000-\u9fff\uff00-\uffef])"
+)
+
+
+def build_caption_vocabulary(captions, vocabulary_size=1000):
+    """Learns a WordPiece vocabulary for `VGG16LSTMCaptioner` from captions.
+
+    KerasHub's `compute_word_piece_vocabulary`, lower-cased, Chinese split
+    into characters, with the captioner's special tokens first
+    (`[PAD]`, `[UNK]`, `[START]`, `[END]`).
+
+    Args:
+        captions: strings, or lists of strings (several captions per image).
+        vocabulary_size: maximum vocabulary size, special tokens included.
+
+    Returns:
+        A list of tokens.
+
+    Example:
+
+    >>> vocabulary = build_caption_vocabulary([["a red circle", "a circle"]])
+    >>> vocabulary[:4]
+    ['[PAD]', '[UNK]', '[START]', '[END]']
+    """
+    vocabulary_size = check_positive_int("vocabulary_size", vocabulary_size)
+    texts = _flatten_captions(captions)
+    if not texts:
+        raise ValueError("`captions` holds no non-empty caption.")
+    dataset = tf.data.Dataset.from_tensor_slices(texts).batch(1024)
+    return compute_word_piece_vocabulary(
+        dataset,
+        vocabulary_size=vocabulary_size,
+        lowercase=True,
+        reserved_tokens=list(SPECIAL_TOKENS),
+    )
+
+
+def _flatten_captions(captions):
+    texts = []
+    for entry in captions:
+        entry = [entry] if isinstance(entry, (str, bytes)) else list(entry)
+        texts += [str(c).strip() for c in entry if str(c).strip()]
+    return texts
+
+
+@keras.saving.register_keras_serializable(package="keras_roleplay")
+class VGG16LSTMCaptioner(keras.Model):
+    """Image captioner: VGG16 encoder, LSTM decoder attending over the image.
+
+    The model of seed 002 §5.1, made real. `keras.applications.VGG16`
+    (without its top) turns the image into a grid of region features; an LSTM
+    reads the caption so far, starting from a state computed from the mean
+    region; at every step its output attends over the regions (additive,
+    Bahdanau-style scoring, applied after the LSTM as in Luong et al.), and
+    the word distribution is read from the output and the attended context.
+    `attention=False` gives the seed's plain model: the image only sets the
+    LSTM's initial state.
+
+    Trained with `model.fit` on teacher-forced captions (see
+    `caption_dataset`), with a loss and accuracy masked to the real tokens.
+    The model owns its vocabulary, so `generate` returns text and a saved
+    model keeps it. Decoding carries the LSTM state from step to step, so
+    its cost grows linearly with the caption length.
+
+    The LSTM never uses the cuDNN kernel (`use_cudnn=False`), so training
+    compiles with XLA (`jit_compile=True`), which the cuDNN kernel does not
+    (keras-team/keras#18456).
+
+    Args:
+        vocabulary: list of tokens whose first four are `[PAD]`, `[UNK]`,
+            `[START]`, `[END]` (see `build_caption_vocabulary`, or use
+            `VGG16LSTMCaptioner.from_captions`).
+        sequence_length: caption length in tokens during training; longer
+            captions are truncated (their `[END]` token kept).
+        image_shape: `(height, width, 3)`, at least 32x32.
+        weights: `None` (train from scratch), `"imagenet"` (downloads the
+            ImageNet weights; needs internet access) or the path of a VGG16
+            "notop" weights file.
+        trainable_backbone: whether `fit` updates the VGG16 weights.
+        feature_layer: the VGG16 layer whose feature map the decoder attends
+            over, from `VGG16_FEATURE_LAYERS`.
+        attention: attend over image regions at every step.
+        embedding_dim: size of the token embeddings.
+        lstm_units: size of the LSTM state and of the region features.
+        dropout: dropout rate before the output layer.
+        name: model name.
+        **kwargs: other `keras.Model` arguments.
+
+    Example:
+
+    >>> import numpy as np
+    >>> captions = [["a red circle"], ["a blue square"]]
+    >>> model = VGG16LSTMCaptioner.from_captions(
+    ...     captions, image_shape=(32, 32, 3), sequence_length=6,
+    ...     embedding_dim=8, lstm_units=8)
+    >>> images = np.zeros((2, 32, 32, 3), "float32")
+    >>> model.compile()
+    >>> _ = model.fit(model.caption_dataset(images, captions), verbose=0)
+    >>> len(model.generate(images, max_length=4))  # two (untrained) captions
+    2
+    """
+
+    def __init__(
+        self,
+        vocabulary,
+        sequence_length=16,
+        image_shape=(224, 224, 3),
+        weights=None,
+        trainable_backbone=True,
+        feature_layer="block5_conv3",
+        attention=True,
+        embedding_dim=128,
+        lstm_units=256,
+        dropout=0.0,
+        name="vgg16_lstm_captioner",
+        **kwargs,
+    ):
+        # === Argument checks ===
+        vocabulary = _check_vocabulary(vocabulary)
+        sequence_length = check_positive_int("sequence_length", sequence_length)
+        image_shape = check_shape("image_shape", image_shape, (3,), "height, width, 3")
+        if image_shape[-1] != 3 or min(image_shape[:2]) < 32:
+            raise ValueError(
+                "VGG16 needs RGB images of at least 32x32: `image_shape` must be "
+                f"(height >= 32, width >= 32, 3). Received: image_shape={image_shape}"
+            )
+        if feature_layer not in VGG16_FEATURE_LAYERS:
+            raise ValueError(
+                f"`feature_layer` must be one of {list(VGG16_FEATURE_LAYERS)}. "
+                f"Received: feature_layer={feature_layer!r}"
+            )
+        embedding_dim = check_positive_int("embedding_dim", embedding_dim)
+        lstm_units = check_positive_int("lstm_units", lstm_units)
+        dropout = check_rate("dropout", dropout)
+
+        # === Layers ===
+        encoder = _vgg16_encoder(weights, image_shape, feature_layer)
+        encoder.trainable = bool(trainable_backbone)
+        region_projection = keras.layers.Dense(
+            lstm_units, activation="relu", name="region_projection"
+        )
+        init_h = keras.layers.Dense(lstm_units, activation="tanh", name="init_h")
+        init_c = keras.layers.Dense(lstm_units, activation="tanh", name="init_c")
+        embedding = keras.layers.Embedding(
+            len(vocabulary), embedding_dim, mask_zero=True, name="token_embedding"
+        )
+        lstm = keras.layers.LSTM(
+            lstm_units,
+            return_sequences=True,
+            return_state=True,
+            use_cudnn=False,
+            name="decoder_lstm",
+        )
+        visual_attention = keras.layers.AdditiveAttention(name="visual_attention")
+        attention_output = keras.layers.Dense(
+            lstm_units, activation="tanh", name="attention_output"
+        )
+        output_dropout = keras.layers.Dropout(dropout, name="output_dropout")
+        logits_layer = keras.layers.Dense(
+            len(vocabulary), dtype="float32", name="logits"
+        )
+
+        # === Functional model ===
+        image = keras.Input(shape=image_shape, name="image")
+        tokens = keras.Input(shape=(sequence_length,), dtype="int32", name="tokens")
+        x = VGG16Preprocessing(
+            "caffe" if weights is not None else "symmetric", name="vgg16_preprocessing"
+        )(image)
+        feature_map = encoder(x)
+        height, width, channels = feature_map.shape[1:]
+        regions = keras.layers.Reshape((height * width, channels), name="regions")(
+            feature_map
+        )
+        regions = region_projection(regions)
+        pooled = keras.layers.GlobalAveragePooling1D(name="mean_region")(regions)
+        state = [init_h(pooled), init_c(pooled)]
+        sequence, _, _ = lstm(embedding(tokens), initial_state=state)
+        if attention:
+            context = visual_attention([sequence, regions])
+            outputs = keras.layers.Concatenate(name="sequence_and_context")(
+                [sequence, context]
+            )
+            outputs = attention_output(outputs)
+        else:
+            outputs = sequence
+        outputs = logits_layer(output_dropout(outputs))
+        super().__init__(
+            inputs={"image": image, "tokens": tokens},
+            outputs=outputs,
+            name=name,
+            **kwargs,
+        )
+
+        # === Config ===
+        self.vocabulary = vocabulary
+        self.sequence_length = sequence_length
+        self.image_shape = image_shape
+        self.trainable_backbone = bool(trainable_backbone)
+        self.feature_layer = feature_layer
+        self.attention = bool(attention)
+        self.embedding_dim = embedding_dim
+        self.lstm_units = lstm_units
+        self.dropout = dropout
+        self.feature_grid = (height, width)
+        # Helpers rebuilt from the config, kept out of Keras' layer tracking
+        # so they are not saved as part of the model.
+        object.__setattr__(self, "_tokenizer", None)
+        object.__setattr__(self, "_packer", None)
+        object.__setattr__(self, "_encoder_model", None)
+        object.__setattr__(self, "_generate_functions", {})
+
+    @classmethod
+    def from_captions(cls, captions, vocabulary_size=1000, **kwargs):
+        """Builds a captioner whose vocabulary is learned from `captions`.
+
+        Args:
+            captions: strings, or lists of strings (several per image).
+            vocabulary_size: maximum vocabulary size.
+            **kwargs: the other constructor arguments.
+        """
+        vocabulary = build_caption_vocabulary(captions, vocabulary_size)
+        return cls(vocabulary=vocabulary, **kwargs)
+
+    # === Text ===
+
+    @property
+    def tokenizer(self):
+        """The KerasHub `WordPieceTokenizer` of this model's vocabulary."""
+        if self._tokenizer is None:
+            tokenizer = WordPieceTokenizer(
+                vocabulary=self.vocabulary, lowercase=True, oov_token="[UNK]"
+            )
+            object.__setattr__(self, "_tokenizer", tokenizer)
+        return self._tokenizer
+
+    def tokenize(self, captions):
+        """Captions (strings) -> `(batch, sequence_length + 1)` token ids.
+
+        Each caption becomes `[START] tokens [END]`, padded with `[PAD]` (0);
+        a caption too long for `sequence_length` is truncated, keeping its
+        `[END]`.
+        """
+        if self._packer is None:
+            packer = StartEndPacker(
+                sequence_length=self.sequence_length + 1,
+                start_value=START_ID,
+                end_value=END_ID,
+                pad_value=PAD_ID,
+            )
+            object.__setattr__(self, "_packer", packer)
+        return self._packer(self.tokenizer(captions))
+
+    def detokenize(self, token_ids):
+        """Token ids -> strings, stopping at `[END]`, without special tokens."""
+        texts = []
+        for row in np.asarray(token_ids):
+            ids = [int(i) for i in row if int(i) not in (PAD_ID, START_ID)]
+            if END_ID in ids:
+                ids = ids[: ids.index(END_ID)]
+            text = self.tokenizer.detokenize([ids])[0] if ids else ""
+            text = text.decode() if isinstance(text, bytes) else str(text)
+            texts.append(_CJK_SPACE.sub("", text))
+        return texts
+
+    def preprocess(self, images, captions):
+        """Maps `(images, captions)` to `(inputs, targets, sample_weight)`.
+
+        For `tf.data` (`dataset.map(model.preprocess)`): teacher forcing, the
+        model reads `tokens[:-1]` and predicts `tokens[1:]`; the sample
+        weights mask the padding out of the loss and the metrics.
+        """
+        ids = self.tokenize(captions)
+        targets = ids[:, 1:]
+        inputs = {"image": tf.cast(images, tf.float32), "tokens": ids[:, :-1]}
+        return inputs, targets, tf.cast(tf.not_equal(targets, PAD_ID), tf.float32)
+
+    def caption_dataset(
+        self, images, captions, batch_size=32, shuffle=False, seed=None
+    ):
+        """A `tf.data` pipeline ready for `fit`/`evaluate` from images and captions.
+
+        Args:
+            images: array `(n, height, width, 3)`, values in `[0, 255]`.
+            captions: `n` captions or `n` lists of captions.
+            batch_size: pairs per batch.
+            shuffle: reshuffle every epoch.
+            seed: shuffle seed.
+
+        Raises:
+            ValueError: for an empty caption (it would teach the model to stop
+                at once), naming the images that have one.
+        """
+        empty = [
+            i
+            for i, entry in enumerate(captions)
+            if any(
+                not str(c).strip()
+                for c in ([entry] if isinstance(entry, (str, bytes)) else entry)
+            )
+        ]
+        if empty:
+            raise ValueError(
+                f"Empty captions would teach the model to say nothing: images "
+                f"{empty[:10]}{' ...' if len(empty) > 10 else ''} have one. Drop "
+                "them (`load_image_captions` does) and try again."
+            )
+        dataset = image_caption_dataset(
+            images, captions, batch_size=batch_size, shuffle=shuffle, seed=seed
+        )
+        return dataset.map(self.preprocess, num_parallel_calls=2)
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Configures training; `"auto"` picks what suits a captioner.
+
+        `"auto"`: Adam(3e-4), sparse categorical cross-entropy on the logits,
+        and token accuracy, both masked by the sample weights of
+        `preprocess` (use `weighted_metrics` for your own metrics).
+        """
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(3e-4)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if metrics == "auto":
+            metrics = None
+            kwargs.setdefault(
+                "weighted_metrics",
+                [keras.metrics.SparseCategoricalAccuracy("accuracy")],
+            )
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    # === Generation ===
+
+    def _encoder(self):
+        """image -> (regions, initial h, initial c): the image side, run once."""
+        if self._encoder_model is None:
+            outputs = [
+                self.get_layer("region_projection").output,
+                self.get_layer("init_h").output,
+                self.get_layer("init_c").output,
+            ]
+            encoder = keras.Model(self.input["image"], outputs)
+            object.__setattr__(self, "_encoder_model", encoder)
+        return self._encoder_model
+
+    def _decode(self, tokens, state, regions, return_scores=False):
+        """Runs the decoder on `tokens` from `state`: logits, new state, scores."""
+        embedded = self.get_layer("token_embedding")(tokens)
+        sequence, h, c = self.get_layer("decoder_lstm")(embedded, initial_state=state)
+        scores = None
+        outputs = sequence
+        if self.attention:
+            context, scores = self.get_layer("visual_attention")(
+                [sequence, regions], return_attention_scores=True
+            )
+            outputs = self.get_layer("sequence_and_context")([sequence, context])
+            outputs = self.get_layer("attention_output")(outputs)
+        logits = self.get_layer("logits")(outputs)
+        if return_scores:
+            return logits, [h, c], scores
+        return logits, [h, c]
+
+    def generate(
+        self,
+        images,
+        max_length=None,
+        sampler="greedy",
+        num_beams=4,
+        k=5,
+        seed=None,
+        return_attention=False,
+        batch_size=32,
+    ):
+        """Captions images, one token at a time, carrying the LSTM state.
+
+        Args:
+            images: array `(n, height, width, 3)` (or one image) in `[0, 255]`.
+            max_length: most tokens per caption (default `sequence_length`).
+            sampler: `"greedy"`, `"beam"`, `"top_k"`, or a
+                `keras_hub.samplers.Sampler` instance.
+            num_beams: beams for `"beam"`.
+            k: candidates for `"top_k"`.
+            seed: random seed for `"top_k"`.
+            return_attention: also return, for each caption, its attention
+                maps: an array `(tokens, grid_height, grid_width)` with one
+                map per generated token (the `[END]` token included).
+            batch_size: images decoded at once.
+
+        Returns:
+            A list of strings, or `(captions, attention_maps)`.
+        """
+        images = np.asarray(images, dtype="float32")
+        if images.ndim == 3:
+            images = images[None]
+        if images.ndim != 4 or images.shape[1:] != self.image_shape:
+            raise ValueError(
+                f"`images` must have shape (n, {', '.join(map(str, self.image_shape))})"
+                f" for this model. Received: images with shape {images.shape}"
+            )
+        max_length = check_positive_int(
+            "max_length", max_length or self.sequence_length
+        )
+        sampler = self._get_sampler(sampler, num_beams, k, seed)
+        captions, maps = [], []
+        for start in range(0, len(images), batch_size):
+            batch = images[start : start + batch_size]
+            token_ids = self._generate_ids(batch, max_length, sampler)
+            captions += self.detokenize(token_ids)
+            if return_attention:
+                maps += self._attention_maps(batch, token_ids)
+        return (captions, maps) if return_attention else captions
+
+    def _get_sampler(self, sampler, num_beams, k, seed):
+        if isinstance(sampler, Sampler):
+            return sampler
+        if sampler == "greedy":
+            return GreedySampler()
+        if sampler == "beam":
+            return BeamSampler(num_beams=check_positive_int("num_beams", num_beams))
+        if sampler == "top_k":
+            return TopKSampler(k=check_positive_int("k", k), seed=seed)
+        raise ValueError(
+            f"`sampler` must be one of {list(SAMPLERS)} or a "
+            f"`keras_hub.samplers.Sampler`. Received: sampler={sampler!r}"
+        )
+
+    def _generate_ids(self, images, max_length, sampler):
+        regions, h, c = self._encoder()(images, training=False)
+        batch = images.shape[0]
+        prompt = np.zeros((batch, max_length + 1), "int32")
+        prompt[:, 0] = START_ID
+        mask = np.zeros_like(prompt, dtype=bool)
+        mask[:, 0] = True
+
+        vocabulary_size = len(self.vocabulary)
+        never = tf.constant(
+            [i in (PAD_ID, START_ID) for i in range(vocabulary_size)], tf.bool
+        )
+        only_pad = tf.where(tf.range(vocabulary_size) == PAD_ID, 0.0, -1e9)
+
+        def next_token_logits(prompt, cache, index):
+            state_h, state_c, regions = cache
+            tokens = prompt[:, index - 1 : index]
+            logits, (state_h, state_c) = self._decode(
+                tokens, [state_h, state_c], regions
+            )
+            logits = tf.where(never, -1e9, logits[:, 0])
+            # A finished caption only adds [PAD], at no cost: beam search then
+            # compares captions by their probability up to [END].
+            finished = (tokens[:, 0] == END_ID) | (tokens[:, 0] == PAD_ID)
+            logits = tf.where(finished[:, None], only_pad, logits)
+            return logits, None, (state_h, state_c, regions)
+
+        # One traced function per sampler: the loop runs as a graph.
+        key = id(sampler)
+        if key not in self._generate_functions:
+            self._generate_functions[key] = tf.function(
+                lambda prompt, mask, cache: sampler(
+                    next_token_logits,
+                    prompt,
+                    cache=cache,
+                    index=1,
+                    mask=mask,
+                    stop_token_ids=[END_ID],
+                    model=self,
+                )
+            )
+        ids = self._generate_functions[key](
+            tf.constant(prompt), tf.constant(mask), (h, c, regions)
+        )
+        return np.asarray(ids)
+
+    def _attention_maps(self, images, token_ids):
+        """Re-reads generated captions to get the attention map of each token."""
+        if not self.attention:
+            raise ValueError(
+                "This captioner was built with `attention=False`: it has no "
+                "attention maps. Build it with attention=True."
+            )
+        regions, h, c = self._encoder()(images, training=False)
+        _, _, scores = self._decode(
+            tf.constant(token_ids[:, :-1]), [h, c], regions, return_scores=True
+        )
+        scores = np.asarray(scores).reshape(
+            (len(images), token_ids.shape[1] - 1, *self.feature_grid)
+        )
+        maps = []
+        for row, score in zip(token_ids, scores, strict=True):
+            generated = list(row[1:])
+            length = (
+                generated.index(END_ID) + 1 if END_ID in generated else len(generated)
+            )
+            maps.append(score[:length])
+        return maps
+
+    # === Config ===
+
+    def get_config(self):
+        return {
+            "vocabulary": list(self.vocabulary),
+            "sequence_length": self.sequence_length,
+            "image_shape": self.image_shape,
+            # The weights travel in the saved file; do not fetch them again.
+            "weights": None,
+            "trainable_backbone": self.trainable_backbone,
+            "feature_layer": self.feature_layer,
+            "attention": self.attention,
+            "embedding_dim": self.embedding_dim,
+            "lstm_units": self.lstm_units,
+            "dropout": self.dropout,
+            "name": self.name,
+            "trainable": self.trainable,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _check_vocabulary(vocabulary):
+    if isinstance(vocabulary, (str, bytes)) or not hasattr(vocabulary, "__iter__"):
+        raise TypeError(
+            "`vocabulary` must be a list of tokens. Received: "
+            f"vocabulary={vocabulary!r:.60}"
+        )
+    vocabulary = [str(t) for t in vocabulary]
+    if tuple(vocabulary[:4]) != SPECIAL_TOKENS or len(vocabulary) < 5:
+        raise ValueError(
+            f"`vocabulary` must start with the special tokens {list(SPECIAL_TOKENS)} "
+            "and hold at least one word; build it with `build_caption_vocabulary` "
+            f"or use `VGG16LSTMCaptioner.from_captions`. Received: {vocabulary[:6]}"
+        )
+    return vocabulary
+
+
+def _vgg16_encoder(weights, image_shape, feature_layer):
+    """`keras.applications.VGG16` cut at `feature_layer`, with the given weights."""
+    if weights not in (None, "imagenet") and not (
+        isinstance(weights, str) and os.path.isfile(weights)
+    ):
+        raise ValueError(
+            '`weights` must be None, "imagenet" or the path of an existing VGG16 '
+            f"weights file. Received: weights={weights!r}"
+        )
+    try:
+        vgg16 = keras.applications.VGG16(
+            include_top=False, weights=weights, input_shape=image_shape
+        )
+    except Exception as error:
+        if weights != "imagenet":
+            raise
+        raise RuntimeError(
+            "Could not download the ImageNet weights of VGG16, which needs "
+            f"internet access ({type(error).__name__}: {error}). Use weights=None "
+            "to train from scratch, or pass the path of a downloaded "
+            "'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5' file."
+        ) from error
+    return keras.Model(
+        vgg16.input, vgg16.get_layer(feature_layer).output, name="vgg16_encoder"
+    )
