@@ -113,6 +113,9 @@ class VGG16LSTMCaptioner(keras.Model):
         embedding_dim: size of the token embeddings.
         lstm_units: size of the LSTM state and of the region features.
         dropout: dropout rate before the output layer.
+        image_preprocessing: `"caffe"` or `"symmetric"` (see
+            `VGG16Preprocessing`); by default `"caffe"` with pretrained
+            weights (what they were trained on), `"symmetric"` without.
         name: model name.
         **kwargs: other `keras.Model` arguments.
 
@@ -142,6 +145,7 @@ class VGG16LSTMCaptioner(keras.Model):
         embedding_dim=128,
         lstm_units=256,
         dropout=0.0,
+        image_preprocessing=None,
         name="vgg16_lstm_captioner",
         **kwargs,
     ):
@@ -162,6 +166,8 @@ class VGG16LSTMCaptioner(keras.Model):
         embedding_dim = check_positive_int("embedding_dim", embedding_dim)
         lstm_units = check_positive_int("lstm_units", lstm_units)
         dropout = check_rate("dropout", dropout)
+        if image_preprocessing is None:
+            image_preprocessing = "caffe" if weights is not None else "symmetric"
 
         # === Layers ===
         encoder = _vgg16_encoder(weights, image_shape, feature_layer)
@@ -193,9 +199,7 @@ class VGG16LSTMCaptioner(keras.Model):
         # === Functional model ===
         image = keras.Input(shape=image_shape, name="image")
         tokens = keras.Input(shape=(sequence_length,), dtype="int32", name="tokens")
-        x = VGG16Preprocessing(
-            "caffe" if weights is not None else "symmetric", name="vgg16_preprocessing"
-        )(image)
+        x = VGG16Preprocessing(image_preprocessing, name="vgg16_preprocessing")(image)
         feature_map = encoder(x)
         height, width, channels = feature_map.shape[1:]
         regions = keras.layers.Reshape((height * width, channels), name="regions")(
@@ -231,11 +235,23 @@ class VGG16LSTMCaptioner(keras.Model):
         self.embedding_dim = embedding_dim
         self.lstm_units = lstm_units
         self.dropout = dropout
+        self.image_preprocessing = image_preprocessing
         self.feature_grid = (height, width)
         # Helpers rebuilt from the config, kept out of Keras' layer tracking
-        # so they are not saved as part of the model.
-        object.__setattr__(self, "_tokenizer", None)
-        object.__setattr__(self, "_packer", None)
+        # so they are not saved as part of the model. The tokenizer and packer
+        # are made here, eagerly: made lazily inside a first `dataset.map`,
+        # their lookup tables would belong to that graph and break the next.
+        tokenizer = WordPieceTokenizer(
+            vocabulary=vocabulary, lowercase=True, oov_token="[UNK]"
+        )
+        packer = StartEndPacker(
+            sequence_length=sequence_length + 1,
+            start_value=START_ID,
+            end_value=END_ID,
+            pad_value=PAD_ID,
+        )
+        object.__setattr__(self, "_tokenizer", tokenizer)
+        object.__setattr__(self, "_packer", packer)
         object.__setattr__(self, "_encoder_model", None)
         object.__setattr__(self, "_generate_functions", {})
 
@@ -256,11 +272,6 @@ class VGG16LSTMCaptioner(keras.Model):
     @property
     def tokenizer(self):
         """The KerasHub `WordPieceTokenizer` of this model's vocabulary."""
-        if self._tokenizer is None:
-            tokenizer = WordPieceTokenizer(
-                vocabulary=self.vocabulary, lowercase=True, oov_token="[UNK]"
-            )
-            object.__setattr__(self, "_tokenizer", tokenizer)
         return self._tokenizer
 
     def tokenize(self, captions):
@@ -270,15 +281,7 @@ class VGG16LSTMCaptioner(keras.Model):
         a caption too long for `sequence_length` is truncated, keeping its
         `[END]`.
         """
-        if self._packer is None:
-            packer = StartEndPacker(
-                sequence_length=self.sequence_length + 1,
-                start_value=START_ID,
-                end_value=END_ID,
-                pad_value=PAD_ID,
-            )
-            object.__setattr__(self, "_packer", packer)
-        return self._packer(self.tokenizer(captions))
+        return self._packer(self._tokenizer(captions))
 
     def detokenize(self, token_ids):
         """Token ids -> strings, stopping at `[END]`, without special tokens."""
@@ -537,6 +540,7 @@ class VGG16LSTMCaptioner(keras.Model):
             "embedding_dim": self.embedding_dim,
             "lstm_units": self.lstm_units,
             "dropout": self.dropout,
+            "image_preprocessing": self.image_preprocessing,
             "name": self.name,
             "trainable": self.trainable,
         }

@@ -71,6 +71,15 @@ def test_chinese_captions_round_trip_without_spaces():
     assert model.detokenize(ids) == ["一个红色圆形"]
 
 
+def test_several_pipelines_from_one_model():
+    model = _model()
+    first = model.caption_dataset(_images(2), CAPTIONS)
+    second = model.caption_dataset(_images(2, seed=1), CAPTIONS)
+    for dataset in (first, second):
+        inputs, targets, _ = next(iter(dataset))
+        assert inputs["tokens"].shape == targets.shape == (3, 8)
+
+
 def test_preprocess_masks_padding_targets():
     model = _model()
     inputs, targets, weights = model.preprocess(
@@ -218,11 +227,16 @@ def test_save_and_load_in_fresh_process(tmp_path):
     assert loaded["captions"] == expected_captions
 
 
-def test_config_round_trip_keeps_vocabulary():
-    model = _model(attention=False, dropout=0.2)
-    clone = VGG16LSTMCaptioner.from_config(model.get_config())
+def test_config_round_trip_keeps_vocabulary_and_preprocessing():
+    model = _model(attention=False, dropout=0.2, image_preprocessing="caffe")
+    config = model.get_config()
+    clone = VGG16LSTMCaptioner.from_config(config)
     assert clone.vocabulary == model.vocabulary
-    assert clone.get_config() == model.get_config()
+    assert clone.get_config() == config
+    # Pretrained weights are in the saved file: the config never fetches them,
+    # but keeps the input scaling they were trained with.
+    assert config["weights"] is None and config["image_preprocessing"] == "caffe"
+    assert _model().image_preprocessing == "symmetric"
 
 
 def test_imagenet_weights_offline_give_a_clear_error(monkeypatch):
