@@ -8,7 +8,7 @@ Example:
 (None, 1)
 """
 
-from keras_roleplay import applications, data, datasets, layers
+from keras_roleplay import applications, data, datasets, layers, metrics
 from keras_roleplay.version import __version__
 
-__all__ = ["__version__", "applications", "data", "datasets", "layers"]
+__all__ = ["__version__", "applications", "data", "datasets", "layers", "metrics"]
