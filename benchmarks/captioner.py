@@ -1,0 +1,189 @@
+"""Benchmark: VGG16LSTMCaptioner against a hand-written model of the same
+architecture (`fit`), and stateful decoding against re-running the prefix.
+
+Run: `python benchmarks/captioner.py` (a few minutes on 2 CPU cores).
+
+1. `fit` throughput (samples/s) of `VGG16LSTMCaptioner` against the same
+   network written by hand with Keras layers (seed 002 §5.1 made to run, with
+   the attention it sketches), `jit_compile` False and True. Epochs alternate
+   between the two; the ratio is the median of per-round ratios.
+2. Greedy generation, tokens/s: `generate()` carries the LSTM state and runs
+   the image encoder once, against the keras.io-example way of re-running the
+   whole model on the prefix for every new token.
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from keras_roleplay.applications import VGG16LSTMCaptioner  # noqa: E402
+from keras_roleplay.applications.vgg16_lstm_captioner import (  # noqa: E402
+    END_ID,
+    START_ID,
+)
+from keras_roleplay.datasets import shapes_captions  # noqa: E402
+
+
+def hand_written(image_shape, vocabulary_size, sequence_length, units=256, embed=128):
+    """The same network as VGG16LSTMCaptioner, written out by hand."""
+    image = keras.Input(image_shape, name="image")
+    tokens = keras.Input((sequence_length,), dtype="int32", name="tokens")
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1)(image)
+    vgg = keras.applications.VGG16(
+        include_top=False, weights=None, input_shape=image_shape
+    )
+    features = keras.Model(vgg.input, vgg.get_layer("block5_conv3").output)(x)
+    h, w, c = features.shape[1:]
+    regions = keras.layers.Dense(units, activation="relu")(
+        keras.layers.Reshape((h * w, c))(features)
+    )
+    mean = keras.layers.GlobalAveragePooling1D()(regions)
+    state = [
+        keras.layers.Dense(units, activation="tanh")(mean),
+        keras.layers.Dense(units, activation="tanh")(mean),
+    ]
+    embedded = keras.layers.Embedding(vocabulary_size, embed, mask_zero=True)(tokens)
+    sequence = keras.layers.LSTM(units, return_sequences=True, use_cudnn=False)(
+        embedded, initial_state=state
+    )
+    context = keras.layers.AdditiveAttention()([sequence, regions])
+    x = keras.layers.Dense(units, activation="tanh")(
+        keras.layers.Concatenate()([sequence, context])
+    )
+    logits = keras.layers.Dense(vocabulary_size)(x)
+    return keras.Model({"image": image, "tokens": tokens}, logits)
+
+
+def compiled(model, jit_compile, dataset):
+    model.compile(
+        optimizer=keras.optimizers.Adam(3e-4),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy()],
+        jit_compile=jit_compile,
+    )
+    model.fit(dataset, epochs=1, verbose=0)  # warm-up: tracing, compiling
+    return model
+
+
+def epoch_seconds(model, dataset):
+    start = time.perf_counter()
+    model.fit(dataset, epochs=1, verbose=0)
+    return time.perf_counter() - start
+
+
+def benchmark_fit(examples, image_size, rounds):
+    keras.utils.set_random_seed(0)
+    ours = VGG16LSTMCaptioner.from_captions(
+        examples["captions"], image_shape=(image_size, image_size, 3)
+    )
+    dataset = ours.caption_dataset(examples["image"], examples["captions"]).cache()
+    for _ in dataset:  # fill the cache
+        pass
+    pairs = len(examples["captions"]) * examples["captions"].shape[1]
+    rows = []
+    for jit_compile in (False, True):
+        keras.utils.set_random_seed(0)
+        mine = compiled(
+            VGG16LSTMCaptioner.from_config(ours.get_config()), jit_compile, dataset
+        )
+        keras.utils.set_random_seed(0)
+        reference = compiled(
+            hand_written(ours.image_shape, len(ours.vocabulary), ours.sequence_length),
+            jit_compile,
+            dataset,
+        )
+        mine_s, reference_s = [], []
+        for i in range(rounds):
+            order = [(mine, mine_s), (reference, reference_s)]
+            for model, times in order if i % 2 == 0 else order[::-1]:
+                times.append(epoch_seconds(model, dataset))
+        ratio = statistics.median(
+            r / m for m, r in zip(mine_s, reference_s, strict=True)
+        )
+        rows.append(
+            (
+                jit_compile,
+                pairs / statistics.median(mine_s),
+                pairs / statistics.median(reference_s),
+                ratio,
+            )
+        )
+    return rows, ours
+
+
+def benchmark_generate(model, images, max_length, repeats):
+    """Tokens/s of stateful greedy decoding vs re-running the prefix."""
+    # Stateful: time `generate`'s decoding loop; count the tokens it emitted.
+    sampler = model._get_sampler("greedy", 1, 1, None)
+    model._generate_ids(images, max_length, sampler)  # trace once
+    stateful_s, emitted = [], 0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        ids = model._generate_ids(images, max_length, sampler)
+        stateful_s.append(time.perf_counter() - start)
+    for row in ids:
+        row = list(row[1:])
+        emitted += row.index(END_ID) + 1 if END_ID in row else len(row)
+
+    # Re-running: the whole model (VGG16 included) on the prefix, per token.
+    length = model.sequence_length
+    call = tf.function(lambda inputs: model(inputs, training=False))
+    tokens = np.zeros((len(images), length), "int32")
+    tokens[:, 0] = START_ID
+    call({"image": images, "tokens": tokens})  # trace once
+    rerun_s = []
+    steps = min(max_length, length)
+    for _ in range(repeats):
+        tokens = np.zeros((len(images), length), "int32")
+        tokens[:, 0] = START_ID
+        start = time.perf_counter()
+        for t in range(steps):
+            logits = call({"image": images, "tokens": tokens}).numpy()
+            if t + 1 < length:
+                tokens[:, t + 1] = logits[:, t].argmax(-1)
+        rerun_s.append(time.perf_counter() - start)
+    stateful = emitted / statistics.median(stateful_s)
+    rerun = len(images) * steps / statistics.median(rerun_s)
+    return stateful, rerun, emitted / len(images), steps
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=96)
+    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=6)
+    args = parser.parse_args()
+    examples = shapes_captions.generate_examples(
+        args.images, image_size=args.image_size, captions_per_image=2, seed=0
+    )
+    print("== fit throughput: VGG16LSTMCaptioner vs the same network by hand")
+    print(
+        f"   {args.images} images x 2 captions, {args.image_size}x{args.image_size}, "
+        f"batch 32; {args.rounds} alternating rounds; ratio = median per-round ratio"
+    )
+    print(f"{'jit_compile':>12} {'ours (pairs/s)':>16} {'reference':>12} {'ratio':>7}")
+    rows, model = benchmark_fit(examples, args.image_size, args.rounds)
+    for jit_compile, ours, reference, ratio in rows:
+        print(f"{jit_compile!s:>12} {ours:16.1f} {reference:12.1f} {ratio:7.3f}")
+
+    print("\n== greedy generation, tokens/s (32 images, up to 32 tokens)")
+    model = VGG16LSTMCaptioner.from_config(
+        {**model.get_config(), "sequence_length": 32}
+    )
+    images = examples["image"][:32].astype("float32")
+    stateful, rerun, mean_tokens, steps = benchmark_generate(model, images, 32, 3)
+    print(f"stateful generate():   {stateful:10.1f} tokens/s", end=" ")
+    print(f"({mean_tokens:.1f} per caption)")
+    print(f"re-running the prefix: {rerun:10.1f} tokens/s ({steps} steps)")
+    print(f"speed-up: {stateful / rerun:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
