@@ -32,3 +32,4 @@ test-fast: $(STAMP)
 
 benchmark: $(STAMP)
 	$(PYTHON) benchmarks/three_branch.py
+	$(PYTHON) benchmarks/captioner.py

@@ -22,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from timing import alternating_epochs  # noqa: E402  (benchmarks/timing.py)
 
 from keras_roleplay.applications import VGG16LSTMCaptioner  # noqa: E402
 from keras_roleplay.applications.vgg16_lstm_captioner import (  # noqa: E402
@@ -72,12 +73,6 @@ def compiled(model, jit_compile, dataset):
     return model
 
 
-def epoch_seconds(model, dataset):
-    start = time.perf_counter()
-    model.fit(dataset, epochs=1, verbose=0)
-    return time.perf_counter() - start
-
-
 def benchmark_fit(examples, image_size, rounds):
     keras.utils.set_random_seed(0)
     ours = VGG16LSTMCaptioner.from_captions(
@@ -99,22 +94,10 @@ def benchmark_fit(examples, image_size, rounds):
             jit_compile,
             dataset,
         )
-        mine_s, reference_s = [], []
-        for i in range(rounds):
-            order = [(mine, mine_s), (reference, reference_s)]
-            for model, times in order if i % 2 == 0 else order[::-1]:
-                times.append(epoch_seconds(model, dataset))
-        ratio = statistics.median(
-            r / m for m, r in zip(mine_s, reference_s, strict=True)
+        mine_s, reference_s, ratio = alternating_epochs(
+            mine, reference, dataset, rounds
         )
-        rows.append(
-            (
-                jit_compile,
-                pairs / statistics.median(mine_s),
-                pairs / statistics.median(reference_s),
-                ratio,
-            )
-        )
+        rows.append((jit_compile, pairs / mine_s, pairs / reference_s, ratio))
     return rows, ours
 
 

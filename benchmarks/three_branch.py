@@ -17,7 +17,6 @@ Run: `python benchmarks/three_branch.py` (about 3 minutes on 2 CPU cores).
 
 import argparse
 import os
-import statistics
 import tempfile
 import time
 
@@ -26,6 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from timing import alternating_epochs  # noqa: E402  (benchmarks/timing.py)
 
 from keras_roleplay.applications import ThreeBranchClassifier  # noqa: E402
 from keras_roleplay.data import multimodal_dataset_from_manifest  # noqa: E402
@@ -78,12 +78,6 @@ def compiled(model, jit_compile, dataset):
     return model
 
 
-def epoch_seconds(model, dataset):
-    start = time.perf_counter()
-    model.fit(dataset, epochs=1, verbose=0)
-    return time.perf_counter() - start
-
-
 def benchmark_fit(num_samples, rounds, batch_size=32):
     """Samples/s of both models, timed one epoch each in alternation.
 
@@ -109,21 +103,11 @@ def benchmark_fit(num_samples, rounds, batch_size=32):
         ours = compiled(ours_as_seed_000(), jit_compile, dataset)
         keras.utils.set_random_seed(0)
         reference = compiled(seed_000_model(), jit_compile, dataset)
-        ours_s, reference_s = [], []
-        for i in range(rounds):
-            pair = [(ours, ours_s), (reference, reference_s)]
-            for model, times in pair if i % 2 == 0 else pair[::-1]:
-                times.append(epoch_seconds(model, dataset))
-        ratio = statistics.median(
-            r / o for o, r in zip(ours_s, reference_s, strict=True)
+        ours_s, reference_s, ratio = alternating_epochs(
+            ours, reference, dataset, rounds
         )
         rows.append(
-            (
-                jit_compile,
-                num_samples / statistics.median(ours_s),
-                num_samples / statistics.median(reference_s),
-                ratio,
-            )
+            (jit_compile, num_samples / ours_s, num_samples / reference_s, ratio)
         )
     return rows
 

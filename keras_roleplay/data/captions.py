@@ -3,13 +3,12 @@
 import csv
 import json
 import os
-import warnings
 
 import numpy as np
 import tensorflow as tf
 
+from keras_roleplay.data.file_checks import decode_file, warn_skipped
 from keras_roleplay.data.images import decode_image
-from keras_roleplay.utils.errors import short_error_reason
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
 from keras_roleplay.utils.validation import check_positive_int, check_shape
 
@@ -128,29 +127,19 @@ def load_image_captions(captions_path, image_shape=(224, 224, 3), image_dir=None
     root = image_dir or os.path.dirname(os.path.abspath(captions_path))
     images, kept_captions, paths, skipped = [], [], [], []
     for path, image_captions in captions.items():
-        full_path = os.path.join(root, path)
         if not image_captions:
             skipped.append((path, "no non-empty caption"))
-        elif not os.path.isfile(full_path):
-            skipped.append((path, "file not found"))
-        else:
-            try:
-                image = decode_image(tf.io.read_file(full_path), image_shape)
-            except (tf.errors.OpError, ValueError) as error:
-                skipped.append(
-                    (path, f"not a readable image: {short_error_reason(error)}")
-                )
-                continue
-            images.append(image.numpy())
-            kept_captions.append(image_captions)
-            paths.append(path)
-    if skipped:
-        names = ", ".join(f"{path} ({reason})" for path, reason in skipped)
-        warnings.warn(
-            f"Skipped {len(skipped)} of {len(captions)} images of {captions_path}: "
-            f"{names}",
-            stacklevel=2,
+            continue
+        image, reason = decode_file(
+            os.path.join(root, path), lambda b: decode_image(b, image_shape), "image"
         )
+        if reason:
+            skipped.append((path, reason))
+            continue
+        images.append(image.numpy())
+        kept_captions.append(image_captions)
+        paths.append(path)
+    warn_skipped(skipped, len(captions), "images", captions_path)
     if not images:
         raise ValueError(f"No readable image with a caption in {captions_path}.")
     return {

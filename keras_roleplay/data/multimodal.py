@@ -2,14 +2,13 @@
 
 import csv
 import os
-import warnings
 
 import numpy as np
 import tensorflow as tf
 
 from keras_roleplay.data.audio import decode_wav
+from keras_roleplay.data.file_checks import decode_file, warn_skipped
 from keras_roleplay.data.images import decode_image
-from keras_roleplay.utils.errors import short_error_reason
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
 from keras_roleplay.utils.validation import check_positive_int, check_shape
 
@@ -232,13 +231,14 @@ def multimodal_dataset_from_manifest(
             skipped.extend(problems)
         else:
             good_rows.append(row)
-    if skipped:
-        names = ", ".join(f"{path} ({reason})" for path, reason in skipped)
-        warnings.warn(
-            f"Skipped {len(rows) - len(good_rows)} of {len(rows)} rows of "
-            f"{manifest_path} with unreadable files: {names}",
-            stacklevel=2,
-        )
+    # A row is skipped whole; each of its bad files is named.
+    warn_skipped(
+        skipped,
+        len(rows),
+        "rows",
+        f"{manifest_path} with unreadable files",
+        count=len(rows) - len(good_rows),
+    )
     if not good_rows:
         raise ValueError(f"No readable rows left in {manifest_path}.")
 
@@ -303,26 +303,19 @@ def _read_manifest(manifest_path, modalities):
 
 def _check_row_files(row, root, modalities, image_shape, sample_rate):
     """Returns `[(path, reason), ...]` for the unreadable files of one row."""
+    decoders = {
+        "image": ("image_path", lambda b: decode_image(b, image_shape), "image"),
+        "audio": ("audio_path", lambda b: decode_wav(b, sample_rate), "WAV file"),
+    }
     problems = []
-    for modality, column in (("image", "image_path"), ("audio", "audio_path")):
-        if modality not in modalities:
-            continue
-        name = row[column]
-        path = os.path.join(root, name)
-        if not name or not os.path.isfile(path):
-            problems.append((name, "file not found"))
-            continue
-        try:
-            contents = tf.io.read_file(path)
-            if modality == "image":
-                decode_image(contents, image_shape)
-            else:
-                decode_wav(contents, sample_rate)
-        except (tf.errors.OpError, ValueError) as error:
-            kind = "image" if modality == "image" else "WAV file"
-            problems.append(
-                (name, f"not a readable {kind}: {short_error_reason(error)}")
+    for modality, (column, decode, kind) in decoders.items():
+        if modality in modalities:
+            name = row[column]
+            _, reason = decode_file(
+                os.path.join(root, name) if name else "", decode, kind
             )
+            if reason:
+                problems.append((name, reason))
     return problems
 
 

@@ -30,7 +30,7 @@ import tensorflow as tf
 from keras_roleplay.data.audio import LogMelSpectrogram
 from keras_roleplay.data.multimodal import multimodal_dataset_from_arrays
 from keras_roleplay.data.text import build_word_piece_tokenizer
-from keras_roleplay.datasets.shapes import SHAPES, random_scene
+from keras_roleplay.datasets.shapes import SHAPES, WORDS, random_scene
 from keras_roleplay.utils.validation import check_choice, check_positive_int
 
 AGREEMENTS = ("all agree", "image differs", "text differs", "audio differs")
@@ -45,21 +45,7 @@ SHAPE_PITCH_HZ = {"circle": 300.0, "square": 600.0, "triangle": 1200.0, "cross":
 TEXT_LENGTH = 16
 
 _EN = {
-    "shape": {
-        "circle": "circle",
-        "square": "square",
-        "triangle": "triangle",
-        "cross": "cross",
-    },
-    "colour": {c: c for c in ("red", "green", "blue", "yellow", "purple", "orange")},
-    "size": {"small": "small", "big": "big"},
-    "place": {
-        "left": "on the left",
-        "right": "on the right",
-        "top": "at the top",
-        "bottom": "at the bottom",
-        "middle": "in the middle",
-    },
+    **WORDS["en"],
     "templates": (
         "a {size} {colour} {shape}",
         "there is a {colour} {shape} {place}",
@@ -69,28 +55,7 @@ _EN = {
     ),
 }
 _ZH = {
-    "shape": {
-        "circle": "圆形",
-        "square": "正方形",
-        "triangle": "三角形",
-        "cross": "十字",
-    },
-    "colour": {
-        "red": "红色",
-        "green": "绿色",
-        "blue": "蓝色",
-        "yellow": "黄色",
-        "purple": "紫色",
-        "orange": "橙色",
-    },
-    "size": {"small": "小", "big": "大"},
-    "place": {
-        "left": "左边",
-        "right": "右边",
-        "top": "上面",
-        "bottom": "下面",
-        "middle": "中间",
-    },
+    **WORDS["zh"],
     "templates": (
         "一个{size}的{colour}{shape}",
         "{place}有一个{colour}的{shape}",

@@ -82,6 +82,45 @@ def random_scene(rng, shape, image_size):
 
 PLACES = ("left", "right", "top", "bottom", "middle")
 SIZES = ("small", "big")
+# How the bundled datasets name shapes, colours, sizes and places.
+WORDS = {
+    "en": {
+        "shape": {s: s for s in SHAPES},
+        "colour": {c: c for c in COLOURS},
+        "size": {s: s for s in SIZES},
+        "place": {
+            "left": "on the left",
+            "right": "on the right",
+            "top": "at the top",
+            "bottom": "at the bottom",
+            "middle": "in the middle",
+        },
+    },
+    "zh": {
+        "shape": {
+            "circle": "圆形",
+            "square": "正方形",
+            "triangle": "三角形",
+            "cross": "十字",
+        },
+        "colour": {
+            "red": "红色",
+            "green": "绿色",
+            "blue": "蓝色",
+            "yellow": "黄色",
+            "purple": "紫色",
+            "orange": "橙色",
+        },
+        "size": {"small": "小", "big": "大"},
+        "place": {
+            "left": "左边",
+            "right": "右边",
+            "top": "上面",
+            "bottom": "下面",
+            "middle": "中间",
+        },
+    },
+}
 # Centre of each place, as (y, x) fractions of the image side.
 _PLACE_CENTERS = {
     "left": (0.5, 0.27),

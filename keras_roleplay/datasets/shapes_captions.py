@@ -18,20 +18,18 @@ import re
 
 import numpy as np
 
-from keras_roleplay.datasets.shapes import COLOURS, PLACES, SHAPES, SIZES, draw_scene
+from keras_roleplay.datasets.shapes import (
+    COLOURS,
+    PLACES,
+    SHAPES,
+    SIZES,
+    WORDS,
+    draw_scene,
+)
 from keras_roleplay.utils.validation import check_choice, check_positive_int
 
 EN = {
-    "shape": {s: s for s in SHAPES},
-    "colour": {c: c for c in COLOURS},
-    "size": {s: s for s in SIZES},
-    "place": {
-        "left": "on the left",
-        "right": "on the right",
-        "top": "at the top",
-        "bottom": "at the bottom",
-        "middle": "in the middle",
-    },
+    **WORDS["en"],
     "one": (
         "a {size} {colour} {shape} {place}",
         "a {colour} {shape} {place}",
@@ -53,28 +51,7 @@ EN = {
     ),
 }
 ZH = {
-    "shape": {
-        "circle": "圆形",
-        "square": "正方形",
-        "triangle": "三角形",
-        "cross": "十字",
-    },
-    "colour": {
-        "red": "红色",
-        "green": "绿色",
-        "blue": "蓝色",
-        "yellow": "黄色",
-        "purple": "紫色",
-        "orange": "橙色",
-    },
-    "size": {"small": "小", "big": "大"},
-    "place": {
-        "left": "左边",
-        "right": "右边",
-        "top": "上面",
-        "bottom": "下面",
-        "middle": "中间",
-    },
+    **WORDS["zh"],
     "one": (
         "{place}有一个{size}的{colour}{shape}",
         "一个{colour}的{shape}在{place}",

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from keras_roleplay.applications import ThreeBranchClassifier
 from keras_roleplay.datasets import multimodal_agreement
-from tests.saving import predict_in_fresh_process
+from tests.saving import reload_in_fresh_process
 
 SMALL = dict(
     num_classes=4,
@@ -145,8 +145,8 @@ def test_save_and_load_in_fresh_process(tmp_path, fusion):
     model.compile()
     model.fit(batch, np.arange(6) % 4, epochs=1, verbose=0)  # non-initial weights
     expected = model.predict(batch, verbose=0)
-    reloaded = predict_in_fresh_process(model, batch, str(tmp_path))
-    np.testing.assert_allclose(reloaded, expected, atol=1e-6)
+    reloaded = reload_in_fresh_process(model, batch, str(tmp_path))
+    np.testing.assert_allclose(reloaded["outputs"], expected, atol=1e-6)
 
 
 def test_no_lambda_layers():

@@ -1,8 +1,3 @@
-import pickle
-import subprocess
-import sys
-import textwrap
-
 import keras
 import numpy as np
 import pytest
@@ -15,6 +10,7 @@ from keras_roleplay.applications.vgg16_lstm_captioner import (
     build_caption_vocabulary,
 )
 from keras_roleplay.datasets import shapes_captions
+from tests.saving import reload_in_fresh_process
 
 CAPTIONS = [["a red circle on the left"], ["a blue square", "a big blue square"]]
 SMALL = dict(image_shape=(32, 32, 3), sequence_length=8, embedding_dim=8, lstm_units=16)
@@ -179,24 +175,6 @@ def test_fit_with_xla(tiny_scenes):
     assert np.all(np.isfinite(history.history["loss"]))
 
 
-_RELOAD = textwrap.dedent(
-    """
-    import os, pickle, sys
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    import keras
-    import keras_roleplay
-    path, data_path, out_path = sys.argv[1:]
-    model = keras.models.load_model(path, safe_mode=True)
-    with open(data_path, "rb") as f:
-        data = pickle.load(f)
-    logits = model.predict(data["inputs"], verbose=0)
-    captions = model.generate(data["inputs"]["image"], max_length=6)
-    with open(out_path, "wb") as f:
-        pickle.dump({"logits": logits, "captions": captions}, f)
-    """
-)
-
-
 def test_save_and_load_in_fresh_process(tmp_path):
     model = _model()
     images = _images(2)
@@ -208,23 +186,11 @@ def test_save_and_load_in_fresh_process(tmp_path):
     }
     expected = model.predict(inputs, verbose=0)
     expected_captions = model.generate(images, max_length=6)
-    path, data_path, out_path = (
-        str(tmp_path / n) for n in ("m.keras", "d.pkl", "o.pkl")
+    reloaded = reload_in_fresh_process(
+        model, inputs, str(tmp_path), generate={"images": images, "max_length": 6}
     )
-    model.save(path)
-    with open(data_path, "wb") as f:
-        pickle.dump({"inputs": inputs}, f)
-    result = subprocess.run(
-        [sys.executable, "-c", _RELOAD, path, data_path, out_path],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    with open(out_path, "rb") as f:
-        loaded = pickle.load(f)
-    np.testing.assert_allclose(loaded["logits"], expected, atol=1e-6)
-    assert loaded["captions"] == expected_captions
+    np.testing.assert_allclose(reloaded["outputs"], expected, atol=1e-6)
+    assert reloaded["generated"] == expected_captions
 
 
 def test_config_round_trip_keeps_vocabulary_and_preprocessing():
