@@ -413,13 +413,15 @@ class VGG16LSTMCaptioner(keras.Model):
             num_beams: beams for `"beam"`.
             k: candidates for `"top_k"`.
             seed: random seed for `"top_k"`.
-            return_attention: also return, for each caption, its attention
-                maps: an array `(tokens, grid_height, grid_width)` with one
-                map per generated token (the `[END]` token included).
+            return_attention: also return, for each caption, a dict with
+                `"tokens"` (the generated tokens, `[END]` included) and
+                `"maps"` (an array `(tokens, grid_height, grid_width)`: where
+                the model looked for each token), for
+                `keras_roleplay.utils.plotting.plot_caption_attention`.
             batch_size: images decoded at once.
 
         Returns:
-            A list of strings, or `(captions, attention_maps)`.
+            A list of strings, or `(captions, attention)`.
         """
         images = np.asarray(images, dtype="float32")
         if images.ndim == 3:
@@ -516,14 +518,15 @@ class VGG16LSTMCaptioner(keras.Model):
         scores = np.asarray(scores).reshape(
             (len(images), token_ids.shape[1] - 1, *self.feature_grid)
         )
-        maps = []
+        attention = []
         for row, score in zip(token_ids, scores, strict=True):
-            generated = list(row[1:])
+            generated = [int(i) for i in row[1:]]
             length = (
                 generated.index(END_ID) + 1 if END_ID in generated else len(generated)
             )
-            maps.append(score[:length])
-        return maps
+            tokens = [self.vocabulary[i] for i in generated[:length]]
+            attention.append({"tokens": tokens, "maps": score[:length]})
+        return attention
 
     # === Config ===
 

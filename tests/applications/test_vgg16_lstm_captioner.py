@@ -120,11 +120,22 @@ def test_beam_of_one_is_greedy_and_finished_captions_only_pad():
 
 def test_attention_maps_are_distributions_over_regions():
     model = _model()
-    captions, maps = model.generate(_images(2), max_length=5, return_attention=True)
-    assert len(captions) == len(maps) == 2
-    for attention in maps:
-        assert attention.shape[1:] == (2, 2) and 1 <= attention.shape[0] <= 5
-        np.testing.assert_allclose(attention.sum(axis=(1, 2)), 1.0, atol=1e-5)
+    captions, attention = model.generate(
+        _images(2), max_length=5, return_attention=True
+    )
+    assert len(captions) == len(attention) == 2
+    for caption, entry in zip(captions, attention, strict=True):
+        maps = entry["maps"]
+        assert maps.shape[1:] == (2, 2) and 1 <= maps.shape[0] <= 5
+        assert len(entry["tokens"]) == len(maps)
+        assert (
+            model.tokenizer.detokenize(
+                [[model.vocabulary.index(t) for t in entry["tokens"] if t != "[END]"]]
+            )[0]
+            == caption
+            or caption == ""
+        )
+        np.testing.assert_allclose(maps.sum(axis=(1, 2)), 1.0, atol=1e-5)
 
 
 def test_generate_accepts_one_image_and_every_sampler():
