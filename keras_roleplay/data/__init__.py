@@ -6,7 +6,7 @@ from keras_roleplay.data.captions import (
     load_image_captions,
     read_captions_file,
 )
-from keras_roleplay.data.images import decode_image
+from keras_roleplay.data.images import decode_image, load_image_folder
 from keras_roleplay.data.multimodal import (
     multimodal_dataset_from_arrays,
     multimodal_dataset_from_manifest,
@@ -21,6 +21,7 @@ __all__ = [
     "fix_length",
     "image_caption_dataset",
     "load_image_captions",
+    "load_image_folder",
     "multimodal_dataset_from_arrays",
     "multimodal_dataset_from_manifest",
     "read_captions_file",

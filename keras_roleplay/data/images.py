@@ -1,6 +1,11 @@
-"""Image decoding for tf.data pipelines."""
+"""Image decoding for tf.data pipelines, and image folders."""
 
+import os
+
+import numpy as np
 import tensorflow as tf
+
+from keras_roleplay.data.file_checks import decode_file, warn_skipped
 
 
 def decode_image(contents, image_shape):
@@ -38,3 +43,55 @@ def decode_image(contents, image_shape):
         lambda: tf.image.resize(image, (height, width), antialias=True),
     )
     return tf.ensure_shape(image, image_shape)
+
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
+
+
+def load_image_folder(directory, image_shape):
+    """Loads every image of a folder (sorted by name), skipping bad files.
+
+    Args:
+        directory: the folder; files with other extensions are ignored.
+        image_shape: `(height, width, channels)` to decode to.
+
+    Returns:
+        `(images, paths, skipped)`: float32 `(n, h, w, c)` in `[0, 255]`, the
+        file names kept, and `(name, reason)` for each unreadable file (also
+        named in a warning).
+
+    Example:
+
+    >>> import os, tempfile, numpy as np
+    >>> folder = tempfile.mkdtemp()
+    >>> tf.io.write_file(os.path.join(folder, "b.png"),
+    ...                  tf.io.encode_png(np.zeros((5, 5, 1), "uint8")))
+    >>> images, paths, skipped = load_image_folder(folder, (4, 4, 3))
+    >>> images.shape, paths, skipped
+    ((1, 4, 4, 3), ['b.png'], [])
+    """
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"Image folder not found. Received: directory={directory!r}"
+        )
+    names = sorted(
+        n for n in os.listdir(directory) if n.lower().endswith(IMAGE_EXTENSIONS)
+    )
+    images, paths, skipped = [], [], []
+    for name in names:
+        image, reason = decode_file(
+            os.path.join(directory, name),
+            lambda b: decode_image(b, image_shape),
+            "image",
+        )
+        if reason:
+            skipped.append((name, reason))
+        else:
+            images.append(image.numpy())
+            paths.append(name)
+    warn_skipped(skipped, len(names), "images", directory)
+    if not images:
+        raise ValueError(
+            f"No readable image in {directory} (looked for {IMAGE_EXTENSIONS})."
+        )
+    return np.stack(images).astype("float32"), paths, skipped

@@ -1,0 +1,103 @@
+"""The application applications/caption_images.py, run as a user would."""
+
+import csv
+import os
+import subprocess
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+from keras_roleplay.applications import VGG16LSTMCaptioner
+from keras_roleplay.datasets import shapes_captions
+
+SCRIPT = os.path.join(
+    os.path.dirname(os.path.dirname(__file__)), "applications", "caption_images.py"
+)
+
+
+def _folder(tmp_path):
+    examples = shapes_captions.generate_examples(3, image_size=48, seed=5)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    lines = ["image_path,caption"]
+    for i, (image, captions) in enumerate(
+        zip(examples["image"], examples["captions"], strict=True)
+    ):
+        tf.io.write_file(str(folder / f"p{i}.png"), tf.io.encode_png(image))
+        lines.append(f"p{i}.png,{captions[0]}")
+    (folder / "broken.jpg").write_bytes(b"not a jpeg")
+    (folder / "notes.txt").write_text("not an image at all")
+    (folder / "captions.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def _run(*args):
+    return subprocess.run(
+        [sys.executable, SCRIPT, *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def _read(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_caption_a_folder_with_a_saved_model(tmp_path):
+    folder = _folder(tmp_path)
+    model = VGG16LSTMCaptioner.from_captions(
+        [["a red circle"], ["a blue square"]],
+        image_shape=(32, 32, 3),
+        sequence_length=6,
+        embedding_dim=8,
+        lstm_units=8,
+    )
+    model.save(str(tmp_path / "m.keras"))
+    output = tmp_path / "out.csv"
+    result = _run(
+        "--model",
+        str(tmp_path / "m.keras"),
+        "--images",
+        str(folder),
+        "--output",
+        str(output),
+        "--sampler",
+        "beam",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = _read(output)
+    assert [r["image_path"] for r in rows] == ["p0.png", "p1.png", "p2.png"]
+    assert all(isinstance(r["caption"], str) for r in rows)
+    assert "broken.jpg (not a readable image" in result.stderr
+    assert "notes.txt" not in result.stderr
+
+
+def test_train_on_own_captions_then_caption(tmp_path):
+    folder = _folder(tmp_path)
+    output, saved = tmp_path / "out.csv", tmp_path / "trained.keras"
+    result = _run(
+        "--train",
+        str(folder / "captions.csv"),
+        "--epochs",
+        "1",
+        "--images",
+        str(folder),
+        "--output",
+        str(output),
+        "--save-model",
+        str(saved),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(_read(output)) == 3 and os.path.isfile(saved)
+    assert "training on 3 images for 1 epochs" in result.stderr
+
+
+def test_needs_a_model_or_training_data(tmp_path):
+    result = _run("--images", str(tmp_path))
+    assert (
+        result.returncode == 2
+        and "one of the arguments --model --train" in result.stderr
+    )
+    result = _run("--model", str(tmp_path / "none.keras"), "--images", str(tmp_path))
+    assert result.returncode != 0
+    assert np.any(["none.keras" in line for line in result.stderr.splitlines()])
