@@ -254,6 +254,7 @@ class VGG16LSTMCaptioner(keras.Model):
         object.__setattr__(self, "_packer", packer)
         object.__setattr__(self, "_encoder_model", None)
         object.__setattr__(self, "_generate_functions", {})
+        object.__setattr__(self, "_samplers", {})
 
     @classmethod
     def from_captions(cls, captions, vocabulary_size=1000, **kwargs):
@@ -436,27 +437,43 @@ class VGG16LSTMCaptioner(keras.Model):
         )
         sampler = self._get_sampler(sampler, num_beams, k, seed)
         captions, maps = [], []
+        batch_size = min(check_positive_int("batch_size", batch_size), len(images))
         for start in range(0, len(images), batch_size):
             batch = images[start : start + batch_size]
-            token_ids = self._generate_ids(batch, max_length, sampler)
+            # Pad the last batch: one batch shape, one trace of the decoding loop.
+            padded = np.concatenate(
+                [
+                    batch,
+                    np.zeros((batch_size - len(batch), *batch.shape[1:]), "float32"),
+                ]
+            )
+            token_ids = self._generate_ids(padded, max_length, sampler)[: len(batch)]
             captions += self.detokenize(token_ids)
             if return_attention:
                 maps += self._attention_maps(batch, token_ids)
         return (captions, maps) if return_attention else captions
 
     def _get_sampler(self, sampler, num_beams, k, seed):
+        """The sampler to use; the same object for the same settings, so that
+        its traced decoding loop is reused instead of traced again."""
         if isinstance(sampler, Sampler):
             return sampler
         if sampler == "greedy":
-            return GreedySampler()
-        if sampler == "beam":
-            return BeamSampler(num_beams=check_positive_int("num_beams", num_beams))
-        if sampler == "top_k":
-            return TopKSampler(k=check_positive_int("k", k), seed=seed)
-        raise ValueError(
-            f"`sampler` must be one of {list(SAMPLERS)} or a "
-            f"`keras_hub.samplers.Sampler`. Received: sampler={sampler!r}"
-        )
+            key, make = ("greedy",), GreedySampler
+        elif sampler == "beam":
+            num_beams = check_positive_int("num_beams", num_beams)
+            key, make = ("beam", num_beams), lambda: BeamSampler(num_beams=num_beams)
+        elif sampler == "top_k":
+            k = check_positive_int("k", k)
+            key, make = ("top_k", k, seed), lambda: TopKSampler(k=k, seed=seed)
+        else:
+            raise ValueError(
+                f"`sampler` must be one of {list(SAMPLERS)} or a "
+                f"`keras_hub.samplers.Sampler`. Received: sampler={sampler!r}"
+            )
+        if key not in self._samplers:
+            self._samplers[key] = make()
+        return self._samplers[key]
 
     def _generate_ids(self, images, max_length, sampler):
         regions, h, c = self._encoder()(images, training=False)
@@ -472,6 +489,8 @@ class VGG16LSTMCaptioner(keras.Model):
         )
         only_pad = tf.where(tf.range(vocabulary_size) == PAD_ID, 0.0, -1e9)
 
+        # Plain TF code: AutoGraph has nothing to convert (and warns if it tries).
+        @tf.autograph.experimental.do_not_convert
         def next_token_logits(prompt, cache, index):
             state_h, state_c, regions = cache
             tokens = prompt[:, index - 1 : index]
@@ -485,11 +504,13 @@ class VGG16LSTMCaptioner(keras.Model):
             logits = tf.where(finished[:, None], only_pad, logits)
             return logits, None, (state_h, state_c, regions)
 
-        # One traced function per sampler: the loop runs as a graph.
+        # One traced function per sampler (kept alive by it, so its id is not
+        # reused): the decoding loop runs as a graph.
         key = id(sampler)
         if key not in self._generate_functions:
             self._generate_functions[key] = tf.function(
-                lambda prompt, mask, cache: sampler(
+                reduce_retracing=True,
+                func=lambda prompt, mask, cache: sampler(
                     next_token_logits,
                     prompt,
                     cache=cache,
@@ -497,7 +518,7 @@ class VGG16LSTMCaptioner(keras.Model):
                     mask=mask,
                     stop_token_ids=[END_ID],
                     model=self,
-                )
+                ),
             )
         ids = self._generate_functions[key](
             tf.constant(prompt), tf.constant(mask), (h, c, regions)
