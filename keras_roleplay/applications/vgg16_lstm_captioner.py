@@ -12,6 +12,7 @@ from keras_hub.tokenizers import WordPieceTokenizer, compute_word_piece_vocabula
 
 from keras_roleplay.data.captions import image_caption_dataset
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
+from keras_roleplay.utils.pipeline import PARALLEL_CALLS
 from keras_roleplay.utils.validation import check_positive_int, check_rate, check_shape
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[START]", "[END]")
@@ -341,7 +342,7 @@ class VGG16LSTMCaptioner(keras.Model):
         dataset = image_caption_dataset(
             images, captions, batch_size=batch_size, shuffle=shuffle, seed=seed
         )
-        return dataset.map(self.preprocess, num_parallel_calls=2)
+        return dataset.map(self.preprocess, num_parallel_calls=PARALLEL_CALLS)
 
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
         """Configures training; `"auto"` picks what suits a captioner.
