@@ -8,9 +8,10 @@ import numpy as np
 import tensorflow as tf
 from keras_hub.layers import StartEndPacker
 from keras_hub.samplers import BeamSampler, GreedySampler, Sampler, TopKSampler
-from keras_hub.tokenizers import WordPieceTokenizer, compute_word_piece_vocabulary
+from keras_hub.tokenizers import WordPieceTokenizer
 
-from keras_roleplay.data.captions import image_caption_dataset
+from keras_roleplay.data.captions import caption_lists, image_caption_dataset
+from keras_roleplay.data.text import learn_word_piece_vocabulary
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS
 from keras_roleplay.utils.validation import check_positive_int, check_rate, check_shape
@@ -54,24 +55,10 @@ def build_caption_vocabulary(captions, vocabulary_size=1000):
     ['[PAD]', '[UNK]', '[START]', '[END]']
     """
     vocabulary_size = check_positive_int("vocabulary_size", vocabulary_size)
-    texts = _flatten_captions(captions)
+    texts = [c.strip() for entry in caption_lists(captions) for c in entry if c.strip()]
     if not texts:
         raise ValueError("`captions` holds no non-empty caption.")
-    dataset = tf.data.Dataset.from_tensor_slices(texts).batch(1024)
-    return compute_word_piece_vocabulary(
-        dataset,
-        vocabulary_size=vocabulary_size,
-        lowercase=True,
-        reserved_tokens=list(SPECIAL_TOKENS),
-    )
-
-
-def _flatten_captions(captions):
-    texts = []
-    for entry in captions:
-        entry = [entry] if isinstance(entry, (str, bytes)) else list(entry)
-        texts += [str(c).strip() for c in entry if str(c).strip()]
-    return texts
+    return learn_word_piece_vocabulary(texts, vocabulary_size, SPECIAL_TOKENS)
 
 
 @keras.saving.register_keras_serializable(package="keras_roleplay")
@@ -327,11 +314,8 @@ class VGG16LSTMCaptioner(keras.Model):
         """
         empty = [
             i
-            for i, entry in enumerate(captions)
-            if any(
-                not str(c).strip()
-                for c in ([entry] if isinstance(entry, (str, bytes)) else entry)
-            )
+            for i, entry in enumerate(caption_lists(captions))
+            if any(not c.strip() for c in entry)
         ]
         if empty:
             raise ValueError(

@@ -2,6 +2,7 @@
 
 from keras_roleplay.data.audio import LogMelSpectrogram, decode_wav, fix_length
 from keras_roleplay.data.captions import (
+    caption_lists,
     image_caption_dataset,
     load_image_captions,
     read_captions_file,
@@ -11,16 +12,21 @@ from keras_roleplay.data.multimodal import (
     multimodal_dataset_from_arrays,
     multimodal_dataset_from_manifest,
 )
-from keras_roleplay.data.text import build_word_piece_tokenizer
+from keras_roleplay.data.text import (
+    build_word_piece_tokenizer,
+    learn_word_piece_vocabulary,
+)
 
 __all__ = [
     "LogMelSpectrogram",
     "build_word_piece_tokenizer",
+    "caption_lists",
     "decode_image",
     "decode_wav",
     "fix_length",
     "image_caption_dataset",
     "load_image_captions",
+    "learn_word_piece_vocabulary",
     "load_image_folder",
     "multimodal_dataset_from_arrays",
     "multimodal_dataset_from_manifest",

@@ -150,6 +150,20 @@ def load_image_captions(captions_path, image_shape=(224, 224, 3), image_dir=None
     }
 
 
+def caption_lists(captions):
+    """Normalises captions to one list of strings per image.
+
+    Example:
+
+    >>> caption_lists(["a cat", ["a dog", "two dogs"]])
+    [['a cat'], ['a dog', 'two dogs']]
+    """
+    return [
+        [str(entry)] if isinstance(entry, (str, bytes)) else [str(c) for c in entry]
+        for entry in captions
+    ]
+
+
 def image_caption_dataset(
     images, captions, batch_size=32, shuffle=False, seed=None, cache=True
 ):
@@ -194,11 +208,9 @@ def image_caption_dataset(
             f"image ({len(images)}). Received: {len(captions)} entries"
         )
     index, texts = [], []
-    for i, entry in enumerate(captions):
-        entry = [entry] if isinstance(entry, (str, bytes)) else list(entry)
-        for caption in entry:
-            index.append(i)
-            texts.append(str(caption))
+    for i, entry in enumerate(caption_lists(captions)):
+        index += [i] * len(entry)
+        texts += entry
     if not texts:
         raise ValueError("`captions` holds no caption at all.")
     image_table = tf.constant(images.astype("float32"))

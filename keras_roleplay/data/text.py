@@ -10,6 +10,46 @@ PAD_TOKEN = "[PAD]"
 UNK_TOKEN = "[UNK]"
 
 
+def learn_word_piece_vocabulary(texts, vocabulary_size, reserved_tokens):
+    """Learns a lower-cased WordPiece vocabulary (KerasHub), reserved tokens first.
+
+    Chinese (CJK) characters become single-character tokens.
+
+    Args:
+        texts: a list or array of strings, or a `tf.data.Dataset` of strings.
+        vocabulary_size: maximum vocabulary size, reserved tokens included.
+        reserved_tokens: tokens placed first, in order.
+
+    Returns:
+        A list of tokens.
+
+    Example:
+
+    >>> learn_word_piece_vocabulary(["a b"], 10, ("[PAD]",))[:3]
+    ['[PAD]', 'a', 'b']
+    """
+    if isinstance(texts, str):
+        raise TypeError(
+            "`texts` must be a collection of strings, not a single string. "
+            f"Received: texts={texts[:40]!r}"
+        )
+    if not isinstance(texts, tf.data.Dataset):
+        texts = np.asarray(texts, dtype=object).astype(str)
+        if texts.ndim != 1 or texts.size == 0:
+            raise ValueError(
+                "`texts` must be a non-empty 1-D collection of strings. "
+                f"Received: texts with shape {texts.shape}"
+            )
+        # A plain list would be read as file names by the vocabulary learner.
+        texts = tf.data.Dataset.from_tensor_slices(texts.tolist()).batch(1024)
+    return compute_word_piece_vocabulary(
+        texts,
+        vocabulary_size=vocabulary_size,
+        lowercase=True,
+        reserved_tokens=list(reserved_tokens),
+    )
+
+
 def build_word_piece_tokenizer(texts, vocabulary_size=1000, sequence_length=None):
     """Learns a WordPiece vocabulary from `texts` and returns the tokenizer.
 
@@ -38,25 +78,8 @@ def build_word_piece_tokenizer(texts, vocabulary_size=1000, sequence_length=None
     vocabulary_size = check_positive_int("vocabulary_size", vocabulary_size)
     if sequence_length is not None:
         sequence_length = check_positive_int("sequence_length", sequence_length)
-    if isinstance(texts, str):
-        raise TypeError(
-            "`texts` must be a collection of strings, not a single string. "
-            f"Received: texts={texts[:40]!r}"
-        )
-    if not isinstance(texts, tf.data.Dataset):
-        texts = np.asarray(texts, dtype=object).astype(str)
-        if texts.ndim != 1 or texts.size == 0:
-            raise ValueError(
-                "`texts` must be a non-empty 1-D collection of strings. "
-                f"Received: texts with shape {texts.shape}"
-            )
-        # A plain list would be read as file names by the vocabulary learner.
-        texts = tf.data.Dataset.from_tensor_slices(texts.tolist()).batch(1024)
-    vocabulary = compute_word_piece_vocabulary(
-        texts,
-        vocabulary_size=vocabulary_size,
-        lowercase=True,
-        reserved_tokens=[PAD_TOKEN, UNK_TOKEN],
+    vocabulary = learn_word_piece_vocabulary(
+        texts, vocabulary_size, reserved_tokens=(PAD_TOKEN, UNK_TOKEN)
     )
     return WordPieceTokenizer(
         vocabulary=vocabulary,
