@@ -1,37 +1,30 @@
 """`VGG16LSTMCaptioner`: VGG16 image features, an LSTM decoder with visual attention."""
 
-import os
-import re
-
 import keras
 import numpy as np
 import tensorflow as tf
 from keras_hub.layers import StartEndPacker
-from keras_hub.samplers import BeamSampler, GreedySampler, Sampler, TopKSampler
 from keras_hub.tokenizers import WordPieceTokenizer
 
+from keras_roleplay.applications.image_encoders import (
+    VGG16_FEATURE_LAYERS,
+    vgg16_encoder,
+)
 from keras_roleplay.data.captions import caption_lists, image_caption_dataset
-from keras_roleplay.data.text import learn_word_piece_vocabulary
+from keras_roleplay.data.text import (
+    END_ID,
+    GENERATION_TOKENS,
+    PAD_ID,
+    START_ID,
+    detokenize_generated,
+    learn_word_piece_vocabulary,
+)
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS
+from keras_roleplay.utils.sampling import get_sampler
 from keras_roleplay.utils.validation import check_positive_int, check_rate, check_shape
 
-SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[START]", "[END]")
-PAD_ID, UNK_ID, START_ID, END_ID = range(4)
-SAMPLERS = ("greedy", "beam", "top_k")
-VGG16_FEATURE_LAYERS = (
-    "block3_conv3",
-    "block3_pool",
-    "block4_conv3",
-    "block4_pool",
-    "block5_conv3",
-    "block5_pool",
-)
-# A CJK character next to another: the tokenizer splits Chinese into
-# characters, and generated Chinese captions should not keep the spaces.
-_CJK_SPACE = re.compile(
-    r"(?<=[\u3000-\u9fff\uff00-\uffef]) (?=[\u3000-\u9fff\uff00-\uffef])"
-)
+SPECIAL_TOKENS = GENERATION_TOKENS
 
 
 def build_caption_vocabulary(captions, vocabulary_size=1000):
@@ -158,7 +151,7 @@ class VGG16LSTMCaptioner(keras.Model):
             image_preprocessing = "caffe" if weights is not None else "symmetric"
 
         # === Layers ===
-        encoder = _vgg16_encoder(weights, image_shape, feature_layer)
+        encoder = vgg16_encoder(weights, image_shape, feature_layer)
         encoder.trainable = bool(trainable_backbone)
         region_projection = keras.layers.Dense(
             lstm_units, activation="relu", name="region_projection"
@@ -274,15 +267,7 @@ class VGG16LSTMCaptioner(keras.Model):
 
     def detokenize(self, token_ids):
         """Token ids -> strings, stopping at `[END]`, without special tokens."""
-        texts = []
-        for row in np.asarray(token_ids):
-            ids = [int(i) for i in row if int(i) not in (PAD_ID, START_ID)]
-            if END_ID in ids:
-                ids = ids[: ids.index(END_ID)]
-            text = self.tokenizer.detokenize([ids])[0] if ids else ""
-            text = text.decode() if isinstance(text, bytes) else str(text)
-            texts.append(_CJK_SPACE.sub("", text))
-        return texts
+        return detokenize_generated(self.tokenizer, token_ids)
 
     def preprocess(self, images, captions):
         """Maps `(images, captions)` to `(inputs, targets, sample_weight)`.
@@ -439,26 +424,7 @@ class VGG16LSTMCaptioner(keras.Model):
         return (captions, maps) if return_attention else captions
 
     def _get_sampler(self, sampler, num_beams, k, seed):
-        """The sampler to use; the same object for the same settings, so that
-        its traced decoding loop is reused instead of traced again."""
-        if isinstance(sampler, Sampler):
-            return sampler
-        if sampler == "greedy":
-            key, make = ("greedy",), GreedySampler
-        elif sampler == "beam":
-            num_beams = check_positive_int("num_beams", num_beams)
-            key, make = ("beam", num_beams), lambda: BeamSampler(num_beams=num_beams)
-        elif sampler == "top_k":
-            k = check_positive_int("k", k)
-            key, make = ("top_k", k, seed), lambda: TopKSampler(k=k, seed=seed)
-        else:
-            raise ValueError(
-                f"`sampler` must be one of {list(SAMPLERS)} or a "
-                f"`keras_hub.samplers.Sampler`. Received: sampler={sampler!r}"
-            )
-        if key not in self._samplers:
-            self._samplers[key] = make()
-        return self._samplers[key]
+        return get_sampler(self._samplers, sampler, num_beams, k, seed)
 
     def _generate_ids(self, images, max_length, sampler):
         regions, h, c = self._encoder()(images, training=False)
@@ -573,30 +539,3 @@ def _check_vocabulary(vocabulary):
             f"or use `VGG16LSTMCaptioner.from_captions`. Received: {vocabulary[:6]}"
         )
     return vocabulary
-
-
-def _vgg16_encoder(weights, image_shape, feature_layer):
-    """`keras.applications.VGG16` cut at `feature_layer`, with the given weights."""
-    if weights not in (None, "imagenet") and not (
-        isinstance(weights, str) and os.path.isfile(weights)
-    ):
-        raise ValueError(
-            '`weights` must be None, "imagenet" or the path of an existing VGG16 '
-            f"weights file. Received: weights={weights!r}"
-        )
-    try:
-        vgg16 = keras.applications.VGG16(
-            include_top=False, weights=weights, input_shape=image_shape
-        )
-    except Exception as error:
-        if weights != "imagenet":
-            raise
-        raise RuntimeError(
-            "Could not download the ImageNet weights of VGG16, which needs "
-            f"internet access ({type(error).__name__}: {error}). Use weights=None "
-            "to train from scratch, or pass the path of a downloaded "
-            "'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5' file."
-        ) from error
-    return keras.Model(
-        vgg16.input, vgg16.get_layer(feature_layer).output, name="vgg16_encoder"
-    )

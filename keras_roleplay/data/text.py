@@ -1,5 +1,7 @@
 """Tokenizer building with KerasHub (English and Chinese)."""
 
+import re
+
 import numpy as np
 import tensorflow as tf
 from keras_hub.tokenizers import WordPieceTokenizer, compute_word_piece_vocabulary
@@ -8,6 +10,54 @@ from keras_roleplay.utils.validation import check_positive_int
 
 PAD_TOKEN = "[PAD]"
 UNK_TOKEN = "[UNK]"
+# The first four tokens of every vocabulary a generating model owns.
+GENERATION_TOKENS = ("[PAD]", "[UNK]", "[START]", "[END]")
+PAD_ID, UNK_ID, START_ID, END_ID = range(4)
+# A CJK character next to another: the tokenizer splits Chinese into
+# characters, and generated Chinese text should not keep the spaces.
+_CJK_SPACE = re.compile(
+    r"(?<=[\u3000-\u9fff\uff00-\uffef]) (?=[\u3000-\u9fff\uff00-\uffef])"
+)
+
+
+def join_cjk(text):
+    """Removes the spaces a detokenizer puts between Chinese characters.
+
+    Example:
+
+    >>> join_cjk("红 色 的 circle")
+    '红色的 circle'
+    """
+    return _CJK_SPACE.sub("", text)
+
+
+def detokenize_generated(tokenizer, token_ids):
+    """Generated token ids -> strings: stops at `[END]`, drops `[PAD]`/`[START]`.
+
+    Args:
+        tokenizer: a KerasHub tokenizer whose vocabulary starts with
+            `GENERATION_TOKENS`.
+        token_ids: an int array `(batch, length)`.
+
+    Returns:
+        A list of strings, Chinese characters joined.
+
+    Example:
+
+    >>> from keras_hub.tokenizers import WordPieceTokenizer
+    >>> tokenizer = WordPieceTokenizer(list(GENERATION_TOKENS) + ["hi", "you"])
+    >>> detokenize_generated(tokenizer, [[2, 4, 5, 3, 4]])
+    ['hi you']
+    """
+    texts = []
+    for row in np.asarray(token_ids):
+        ids = [int(i) for i in row if int(i) not in (PAD_ID, START_ID)]
+        if END_ID in ids:
+            ids = ids[: ids.index(END_ID)]
+        text = tokenizer.detokenize([ids])[0] if ids else ""
+        text = text.decode() if isinstance(text, bytes) else str(text)
+        texts.append(join_cjk(text))
+    return texts
 
 
 def learn_word_piece_vocabulary(texts, vocabulary_size, reserved_tokens):

@@ -1,6 +1,14 @@
-"""Reusable layers: fusion of modalities, VGG16 input scaling."""
+"""Reusable layers: fusion of modalities, cross-modal attention, role vectors."""
 
+from keras_roleplay.layers.cross_modal_attention import CrossModalAttention
 from keras_roleplay.layers.modality_fusion import FUSION_MODES, ModalityFusion
+from keras_roleplay.layers.role_embedding import RoleEmbedding
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
 
-__all__ = ["FUSION_MODES", "ModalityFusion", "VGG16Preprocessing"]
+__all__ = [
+    "FUSION_MODES",
+    "CrossModalAttention",
+    "ModalityFusion",
+    "RoleEmbedding",
+    "VGG16Preprocessing",
+]

@@ -1,0 +1,58 @@
+"""Image encoders that turn an image into a grid of region features."""
+
+import os
+
+import keras
+
+VGG16_FEATURE_LAYERS = (
+    "block3_conv3",
+    "block3_pool",
+    "block4_conv3",
+    "block4_pool",
+    "block5_conv3",
+    "block5_pool",
+)
+
+
+def vgg16_encoder(weights, image_shape, feature_layer):
+    """`keras.applications.VGG16` cut at `feature_layer`, with the given weights."""
+    if weights not in (None, "imagenet") and not (
+        isinstance(weights, str) and os.path.isfile(weights)
+    ):
+        raise ValueError(
+            '`weights` must be None, "imagenet" or the path of an existing VGG16 '
+            f"weights file. Received: weights={weights!r}"
+        )
+    try:
+        vgg16 = keras.applications.VGG16(
+            include_top=False, weights=weights, input_shape=image_shape
+        )
+    except Exception as error:
+        if weights != "imagenet":
+            raise
+        raise RuntimeError(
+            "Could not download the ImageNet weights of VGG16, which needs "
+            f"internet access ({type(error).__name__}: {error}). Use weights=None "
+            "to train from scratch, or pass the path of a downloaded "
+            "'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5' file."
+        ) from error
+    return keras.Model(
+        vgg16.input, vgg16.get_layer(feature_layer).output, name="vgg16_encoder"
+    )
+
+
+def small_cnn_encoder(image_shape, filters=(32, 64, 128), name="cnn_encoder"):
+    """A small CNN: `same` 3x3 convolutions, 2x max-pooling after each.
+
+    Maps `(height, width, 3)` images in `[0, 255]` to a
+    `(height / 2^n, width / 2^n, filters[-1])` feature map, one cell per
+    region: small enough to train from scratch on a CPU in minutes.
+    """
+    image = keras.Input(shape=image_shape, name="image")
+    x = keras.layers.Rescaling(1.0 / 255, name="rescaling")(image)
+    for i, num_filters in enumerate(filters):
+        x = keras.layers.Conv2D(
+            num_filters, 3, padding="same", activation="relu", name=f"conv_{i + 1}"
+        )(x)
+        x = keras.layers.MaxPooling2D(2, name=f"pool_{i + 1}")(x)
+    return keras.Model(image, x, name=name)
