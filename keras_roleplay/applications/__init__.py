@@ -1,9 +1,19 @@
 """Prebuilt models: one line builds each, `fit` trains it."""
 
+from keras_roleplay.applications.role_responder import (
+    RoleResponder,
+    build_dialogue_vocabulary,
+)
 from keras_roleplay.applications.three_branch_classifier import ThreeBranchClassifier
 from keras_roleplay.applications.vgg16_lstm_captioner import (
     VGG16LSTMCaptioner,
     build_caption_vocabulary,
 )
 
-__all__ = ["ThreeBranchClassifier", "VGG16LSTMCaptioner", "build_caption_vocabulary"]
+__all__ = [
+    "RoleResponder",
+    "ThreeBranchClassifier",
+    "VGG16LSTMCaptioner",
+    "build_caption_vocabulary",
+    "build_dialogue_vocabulary",
+]

@@ -16,6 +16,7 @@ from keras_roleplay.data.text import (
     GENERATION_TOKENS,
     PAD_ID,
     START_ID,
+    check_generation_vocabulary,
     detokenize_generated,
     learn_word_piece_vocabulary,
 )
@@ -131,7 +132,11 @@ class VGG16LSTMCaptioner(keras.Model):
         **kwargs,
     ):
         # === Argument checks ===
-        vocabulary = _check_vocabulary(vocabulary)
+        vocabulary = check_generation_vocabulary(
+            vocabulary,
+            "build it with `build_caption_vocabulary` or use "
+            "`VGG16LSTMCaptioner.from_captions`",
+        )
         sequence_length = check_positive_int("sequence_length", sequence_length)
         image_shape = check_shape("image_shape", image_shape, (3,), "height, width, 3")
         if image_shape[-1] != 3 or min(image_shape[:2]) < 32:
@@ -523,19 +528,3 @@ class VGG16LSTMCaptioner(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def _check_vocabulary(vocabulary):
-    if isinstance(vocabulary, (str, bytes)) or not hasattr(vocabulary, "__iter__"):
-        raise TypeError(
-            "`vocabulary` must be a list of tokens. Received: "
-            f"vocabulary={vocabulary!r:.60}"
-        )
-    vocabulary = [str(t) for t in vocabulary]
-    if tuple(vocabulary[:4]) != SPECIAL_TOKENS or len(vocabulary) < 5:
-        raise ValueError(
-            f"`vocabulary` must start with the special tokens {list(SPECIAL_TOKENS)} "
-            "and hold at least one word; build it with `build_caption_vocabulary` "
-            f"or use `VGG16LSTMCaptioner.from_captions`. Received: {vocabulary[:6]}"
-        )
-    return vocabulary

@@ -31,6 +31,32 @@ def join_cjk(text):
     return _CJK_SPACE.sub("", text)
 
 
+def check_generation_vocabulary(vocabulary, how_to_build):
+    """Checks a generating model's vocabulary: a list starting with `GENERATION_TOKENS`.
+
+    Args:
+        vocabulary: the received vocabulary.
+        how_to_build: what the error message suggests, e.g.
+            "build it with `build_dialogue_vocabulary`".
+
+    Returns:
+        The vocabulary as a list of str.
+    """
+    if isinstance(vocabulary, (str, bytes)) or not hasattr(vocabulary, "__iter__"):
+        raise TypeError(
+            "`vocabulary` must be a list of tokens. Received: "
+            f"vocabulary={vocabulary!r:.60}"
+        )
+    vocabulary = [str(t) for t in vocabulary]
+    if tuple(vocabulary[:4]) != GENERATION_TOKENS or len(vocabulary) < 5:
+        raise ValueError(
+            f"`vocabulary` must start with the special tokens "
+            f"{list(GENERATION_TOKENS)} and hold at least one word; "
+            f"{how_to_build}. Received: {vocabulary[:6]}"
+        )
+    return vocabulary
+
+
 def detokenize_generated(tokenizer, token_ids):
     """Generated token ids -> strings: stops at `[END]`, drops `[PAD]`/`[START]`.
 

