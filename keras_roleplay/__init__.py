@@ -8,7 +8,15 @@ Example:
 (None, 1)
 """
 
-from keras_roleplay import applications, data, datasets, layers, metrics
+from keras_roleplay import applications, data, datasets, layers, metrics, training
 from keras_roleplay.version import __version__
 
-__all__ = ["__version__", "applications", "data", "datasets", "layers", "metrics"]
+__all__ = [
+    "__version__",
+    "applications",
+    "data",
+    "datasets",
+    "layers",
+    "metrics",
+    "training",
+]

@@ -1,0 +1,172 @@
+"""Chat with a role: a saved `RoleResponder`, or one trained on the spot.
+
+    # a quick Shakespeare model (a few minutes on a laptop CPU), saved for later
+    python applications/role_chat.py --train shakespeare --epochs 6 \\
+        --save-model bard.keras --role "Hamlet (Hamlet)"
+
+    # chat with a saved model; /roles lists the roles, /role NAME switches
+    python applications/role_chat.py --model bard.keras --role "Iago (Othello)"
+
+    # about an image: role-play VQA (questions on a shapes scene)
+    python applications/role_chat.py --train role_vqa --role doctor --image scene.png
+
+    # from a pipe: one reply per input line, nothing else on stdout
+    printf 'what colour is the circle ?\\n' | python applications/role_chat.py \\
+        --model vqa.keras --role teacher --image scene.png
+
+Without `--image`, an image model chats about a bundled shapes scene
+(`--scene-seed`), whose ground truth is printed so answers can be checked.
+"""
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import keras_roleplay  # noqa: E402, F401  (registers the model classes)
+from keras_roleplay.applications import RoleResponder  # noqa: E402
+from keras_roleplay.data.images import decode_image  # noqa: E402
+from keras_roleplay.datasets import role_vqa, shakespeare  # noqa: E402
+from keras_roleplay.datasets.shapes import draw_scene  # noqa: E402
+from keras_roleplay.datasets.shapes_captions import random_objects  # noqa: E402
+from keras_roleplay.training import warmup_cosine_adamw  # noqa: E402
+
+
+def train_responder(source, epochs, log):
+    """A responder trained on a bundled dataset (`shakespeare` or `role_vqa`)."""
+    keras.utils.set_random_seed(0)
+    if source == "shakespeare":
+        train, _, _ = shakespeare.load_data(num_characters=10)
+        contexts, replies = train["context"], train["reply"]
+        roles, images = shakespeare.characters(10), None
+        sizes = dict(vocabulary_size=3000, sequence_length=32, reply_length=32)
+        sizes.update(hidden_dim=128, dropout=0.2)
+    else:
+        train, _, _ = role_vqa.load_data(3000, 1, 1)
+        contexts, replies = train["question"], train["answer"]
+        roles, images = list(role_vqa.ROLES), train["image"]
+        sizes = dict(vocabulary_size=400, sequence_length=16, reply_length=40)
+        sizes.update(hidden_dim=96, dropout=0.0, image_shape=images.shape[1:])
+    model = RoleResponder.from_dialogues(
+        np.concatenate([contexts, replies]), roles=roles, num_layers=2, **sizes
+    )
+    data = model.dialogue_dataset(
+        contexts, replies, train["role"], images=images, shuffle=True, seed=0
+    ).cache()
+    log(f"training on {len(contexts)} {source} examples for {epochs} epochs...")
+    model.compile(optimizer=warmup_cosine_adamw(epochs * len(data)))
+    model.fit(data, epochs=epochs, verbose=2)
+    return model
+
+
+def load_chat_image(model, path, scene_seed, log):
+    """The image to talk about: a file, or a bundled scene; None if text-only."""
+    if model.image_shape is None:
+        if path:
+            raise SystemExit(
+                "error: this model is text-only (no image_shape); drop --image."
+            )
+        return None
+    if path:
+        image = decode_image(tf.io.read_file(path), model.image_shape)
+        return np.asarray(image, "float32")
+    rng = np.random.default_rng(scene_seed)
+    objects = random_objects(rng)
+    log(f"(no --image: a bundled scene, seed {scene_seed}: {objects})")
+    return draw_scene(rng, model.image_shape[0], objects).astype("float32")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="a saved RoleResponder (.keras)")
+    source.add_argument(
+        "--train", choices=("shakespeare", "role_vqa"), help="train one first"
+    )
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--save-model", help="where to save the trained model")
+    parser.add_argument("--role", help="the role to play (default: the first)")
+    parser.add_argument("--image", help="image file to talk about (image models)")
+    parser.add_argument("--scene-seed", type=int, default=0)
+    parser.add_argument(
+        "--sampler", default="greedy", choices=("greedy", "beam", "top_k")
+    )
+    parser.add_argument(
+        "--ban", nargs="*", default=None, help="words the role must never say"
+    )
+    args = parser.parse_args(argv)
+
+    interactive = sys.stdin.isatty()
+
+    def log(message):
+        # Keep stdout for replies when piped.
+        print(message, file=sys.stdout if interactive else sys.stderr, flush=True)
+
+    if args.model:
+        model = keras.models.load_model(args.model, safe_mode=True)
+        if not isinstance(model, RoleResponder):
+            raise SystemExit(f"error: {args.model} holds a {type(model).__name__}.")
+    else:
+        model = train_responder(args.train, args.epochs, log)
+        if args.save_model:
+            model.save(args.save_model)
+            log(f"saved to {args.save_model}")
+    role = args.role or model.roles[0]
+    try:
+        model.role_ids(role)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
+    image = load_chat_image(model, args.image, args.scene_seed, log)
+
+    if interactive:
+        log(
+            f"You are talking to {role}. /roles lists roles, /role NAME switches, "
+            "/quit ends."
+        )
+    while True:
+        if interactive:
+            try:
+                line = input("you> ")
+            except EOFError:
+                break
+        else:
+            line = sys.stdin.readline()
+            if not line:
+                break
+        line = line.strip()
+        if not line:
+            continue
+        if line in ("/quit", "/exit"):
+            break
+        if line == "/roles":
+            log(", ".join(model.roles))
+            continue
+        if line.startswith("/role "):
+            name = line[len("/role ") :].strip()
+            if name in model.roles:
+                role = name
+                log(f"now talking to {role}")
+            else:
+                log(f"unknown role {name!r}; /roles lists them")
+            continue
+        try:
+            reply = model.generate(
+                line,
+                role=role,
+                image=image,
+                sampler=args.sampler,
+                banned_tokens=args.ban or None,
+            )[0]
+        except ValueError as error:
+            log(f"error: {error}")
+            continue
+        print(f"{role}> {reply}" if interactive else reply, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,9 @@
+"""Training recipes: optimizer schedules, role judges, role-play evaluation."""
+
+from keras_roleplay.training.role_play import (
+    evaluate_replies,
+    train_role_judge,
+    warmup_cosine_adamw,
+)
+
+__all__ = ["evaluate_replies", "train_role_judge", "warmup_cosine_adamw"]

@@ -1,0 +1,93 @@
+"""The application applications/role_chat.py, run from a pipe as a user would."""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+
+from keras_roleplay.applications import RoleResponder
+from keras_roleplay.data.text import GENERATION_TOKENS
+
+SCRIPT = os.path.join(
+    os.path.dirname(os.path.dirname(__file__)), "applications", "role_chat.py"
+)
+WORDS = ["hello", "there", "ahoy", "matey", "good", "morrow", "ship", "tea"]
+
+
+def _run(*args, stdin=""):
+    return subprocess.run(
+        [sys.executable, SCRIPT, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def _saved_model(tmp_path, **kwargs):
+    keras.utils.set_random_seed(0)
+    model = RoleResponder(
+        [*GENERATION_TOKENS, *WORDS],
+        roles=["knight", "pirate"],
+        sequence_length=4,
+        reply_length=6,
+        hidden_dim=16,
+        num_heads=2,
+        num_layers=1,
+        **kwargs,
+    )
+    contexts = ["hello there", "hello"] * 8
+    replies = ["good morrow", "ahoy matey"] * 8
+    images = (
+        np.random.default_rng(0).uniform(0, 255, (16, *kwargs["image_shape"]))
+        if "image_shape" in kwargs
+        else None
+    )
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    model.fit(
+        model.dialogue_dataset(
+            contexts, replies, ["knight", "pirate"] * 8, images=images
+        ),
+        epochs=20,
+        verbose=0,
+    )
+    path = tmp_path / "responder.keras"
+    model.save(path)
+    return model, str(path)
+
+
+def test_pipe_gives_one_reply_per_line_as_the_model_would(tmp_path):
+    model, path = _saved_model(tmp_path)
+    lines = ["hello there", "", "hello", "/role knight", "hello there"]
+    result = _run("--model", path, "--role", "pirate", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    replies = result.stdout.strip().split("\n")
+    expected = model.generate(["hello there", "hello"], role="pirate")
+    expected += model.generate(["hello there"], role="knight")
+    assert replies == expected
+    # Banned words are honoured from the command line.
+    result = _run("--model", path, "--role", "pirate", "--ban", "ahoy", stdin="hello\n")
+    assert result.returncode == 0 and "ahoy" not in result.stdout.split()
+
+
+def test_errors_are_reported_and_the_chat_goes_on(tmp_path):
+    _, path = _saved_model(tmp_path)
+    result = _run("--model", path, "--role", "wizard", stdin="hello\n")
+    assert result.returncode != 0 and "Unknown role 'wizard'" in result.stderr
+    long_line = "hello there " * 4
+    result = _run("--model", path, stdin=f"{long_line}\nhello\n")
+    assert result.returncode == 0
+    assert "sequence_length=4" in result.stderr  # the long line is refused...
+    assert len(result.stdout.strip().split("\n")) == 1  # ...the next answered
+    result = _run("--model", path, "--image", "x.png", stdin="hello\n")
+    assert result.returncode != 0 and "text-only" in result.stderr
+
+
+def test_image_model_talks_about_a_bundled_scene(tmp_path):
+    _, path = _saved_model(tmp_path, image_shape=(32, 32, 3), cnn_filters=(4, 8))
+    result = _run("--model", path, "--scene-seed", "3", stdin="hello\n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "bundled scene, seed 3" in result.stderr
+    assert len(result.stdout.strip().split("\n")) == 1
