@@ -57,7 +57,7 @@ def train_responder(source, epochs, log):
     )
     data = model.dialogue_dataset(
         contexts, replies, train["role"], images=images, shuffle=True, seed=0
-    ).cache()
+    )
     log(f"training on {len(contexts)} {source} examples for {epochs} epochs...")
     model.compile(optimizer=warmup_cosine_adamw(epochs * len(data)))
     model.fit(data, epochs=epochs, verbose=2)

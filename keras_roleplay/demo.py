@@ -184,7 +184,7 @@ def train_responder(
             split["role"],
             images=split["image"] if images else None,
             **kwargs,
-        ).cache()
+        )
 
     data = dataset(train, shuffle=True, seed=seed)
     model.compile(optimizer=warmup_cosine_adamw(epochs * len(data)))

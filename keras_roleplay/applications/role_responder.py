@@ -215,9 +215,16 @@ class RoleResponder(keras.Model):
         x = TokenAndPositionEmbedding(
             len(vocabulary), sequence_length, hidden_dim, name="context_embedding"
         )(context)
-        role_vector = RoleEmbedding(len(roles), hidden_dim, name="role_embedding")(role)
-        if not use_role:
-            role_vector = ops.zeros_like(role_vector)
+        if use_role:
+            role_vector = RoleEmbedding(len(roles), hidden_dim, name="role_embedding")(
+                role
+            )
+        else:  # the ablation: no role weights at all, the role input unused
+            role_vector = ops.zeros_like(
+                ops.repeat(
+                    ops.expand_dims(ops.cast(role, "float32"), -1), hidden_dim, -1
+                )
+            )
         x = ops.concatenate([ops.expand_dims(role_vector, 1), x], axis=1)
         text_mask = ops.concatenate(
             [ops.ones_like(context_mask[:, :1]), context_mask], axis=1
@@ -290,6 +297,19 @@ class RoleResponder(keras.Model):
                 encoder_padding_mask=memory_mask,
             )
         logits = keras.layers.Dense(len(vocabulary), dtype="float32", name="logits")(y)
+        if use_role:
+            # Each role's own word preferences (seed 002 §9.1, role-specific
+            # vocabulary), learned as a bias on the logits: a direct, cheap
+            # path for "Iago says 'my lord'", which the role vector alone
+            # must route through every layer.
+            role_bias = RoleEmbedding(
+                len(roles),
+                len(vocabulary),
+                embeddings_initializer="zeros",
+                dtype="float32",
+                name="role_vocabulary_bias",
+            )(role)
+            logits = logits + ops.expand_dims(role_bias, 1)
         super().__init__(inputs=inputs, outputs=logits, name=name, **kwargs)
         # Intermediate tensors for the generation and attention sub-models.
         encoder_inputs = {k: v for k, v in inputs.items() if k != "reply"}
@@ -298,7 +318,8 @@ class RoleResponder(keras.Model):
             "_graph",
             {
                 "encoder_inputs": encoder_inputs,
-                "encoder_outputs": [memory, memory_mask, role_vector],
+                "encoder_outputs": [memory, memory_mask, role_vector]
+                + ([role_bias] if use_role else []),
                 "fusion_inputs": (
                     [fusion_text, fusion_regions, text_mask]
                     if image_shape is not None
@@ -479,8 +500,12 @@ class RoleResponder(keras.Model):
         batch_size=32,
         shuffle=False,
         seed=None,
+        role_dropout=0.0,
     ):
         """A `tf.data` pipeline ready for `fit`/`evaluate`.
+
+        The texts are tokenized once and kept in memory (cached); shuffling
+        and role dropout happen anew every epoch.
 
         Args:
             contexts: `n` strings (a question, the previous speech...).
@@ -489,7 +514,12 @@ class RoleResponder(keras.Model):
             images: `(n, height, width, 3)` in `[0, 255]`, for an image model.
             batch_size: examples per batch.
             shuffle: reshuffle every epoch.
-            seed: shuffle seed.
+            seed: shuffle and role-dropout seed.
+            role_dropout: share in `[0, 1)` of examples whose role is hidden
+                (id -1, which `RoleEmbedding` maps to the zero vector), drawn
+                anew every epoch. For training on small corpora: the model
+                learns what all roles share and the role as a refinement,
+                instead of memorising (role, context) pairs.
 
         Raises:
             ValueError: mismatched lengths, unknown roles, an image model
@@ -510,14 +540,30 @@ class RoleResponder(keras.Model):
         images = self._check_images(images, len(contexts))
         if images is not None:
             features["image"] = images
-        dataset = tf.data.Dataset.from_tensor_slices(features)
-        dataset = finish_pipeline(
+        role_dropout = check_rate("role_dropout", role_dropout)
+        # Tokenized once and cached; shuffled (and roles hidden) every epoch.
+        dataset = (
+            tf.data.Dataset.from_tensor_slices(features)
+            .batch(256)
+            .map(self.preprocess, num_parallel_calls=PARALLEL_CALLS)
+            .unbatch()
+            .apply(tf.data.experimental.assert_cardinality(len(contexts)))
+            .cache()
+        )
+        if role_dropout:
+
+            def hide_role(inputs, targets, weights):
+                hidden = tf.random.uniform((), seed=seed) < role_dropout
+                role = tf.where(hidden, -1, inputs["role"])
+                return {**inputs, "role": role}, targets, weights
+
+            dataset = dataset.map(hide_role, num_parallel_calls=PARALLEL_CALLS)
+        return finish_pipeline(
             dataset,
             batch_size,
             shuffle_buffer=len(contexts) if shuffle else None,
             seed=seed,
         )
-        return dataset.map(self.preprocess, num_parallel_calls=PARALLEL_CALLS)
 
     def _check_images(self, images, count):
         if self.image_shape is None:
@@ -586,6 +632,7 @@ class RoleResponder(keras.Model):
         memory,
         memory_mask,
         role_vector,
+        role_bias,
         seed_cross_caches=False,
     ):
         """One decoding step with key/value caches (the KerasHub pattern).
@@ -596,7 +643,9 @@ class RoleResponder(keras.Model):
             self_caches: `(batch, num_layers, 2, length, heads, head_dim)`.
             cross_caches: `(batch, num_layers, 2, memory_length, heads,
                 head_dim)`, the keys and values of the encoder output.
-            memory, memory_mask, role_vector: the encoder's outputs.
+            memory, memory_mask, role_vector, role_bias: the encoder's
+                outputs (`role_bias`: the role's logit bias, zeros without
+                a role).
             seed_cross_caches: compute `cross_caches` from `memory` (first
                 step) instead of reading them.
 
@@ -620,6 +669,7 @@ class RoleResponder(keras.Model):
             new_self.append(self_cache)
             new_cross.append(cross_cache)
         logits = self.get_layer("logits")(y)
+        logits = logits + ops.expand_dims(role_bias, 1)
         return logits, ops.stack(new_self, axis=1), ops.stack(new_cross, axis=1)
 
     def generate(
@@ -757,8 +807,14 @@ class RoleResponder(keras.Model):
 
     def _generate_ids(self, batch, max_length, sampler, constraints):
         allowed, sequences = constraints
-        memory, memory_mask, role_vector = self._encoder()(batch, training=False)
+        outputs = self._encoder()(batch, training=False)
+        memory, memory_mask, role_vector = outputs[:3]
         size = len(batch["role"])
+        role_bias = (
+            outputs[3]
+            if self.use_role
+            else ops.zeros((size, self.vocabulary_size), "float32")
+        )
         head_dim = self.hidden_dim // self.num_heads
         dtype = memory.dtype
         self_caches = ops.zeros(
@@ -781,6 +837,7 @@ class RoleResponder(keras.Model):
             memory,
             memory_mask,
             role_vector,
+            role_bias,
             seed_cross_caches=True,
         )
         role_ids = batch["role"]
@@ -797,6 +854,7 @@ class RoleResponder(keras.Model):
             "memory": memory,
             "memory_mask": memory_mask,
             "role_vector": role_vector,
+            "role_bias": role_bias,
             "allowed": example_allowed,
             "sequence_roles": sequence_roles,
         }
@@ -829,6 +887,7 @@ class RoleResponder(keras.Model):
                 cache["memory"],
                 cache["memory_mask"],
                 cache["role_vector"],
+                cache["role_bias"],
             )
             logits = tf.cast(logits[:, 0], tf.float32)
             keep = cache["allowed"] & ~never

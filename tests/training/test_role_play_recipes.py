@@ -1,0 +1,90 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_roleplay.applications import RoleResponder
+from keras_roleplay.data.text import GENERATION_TOKENS
+from keras_roleplay.training import (
+    evaluate_replies,
+    train_role_judge,
+    warmup_cosine_adamw,
+)
+
+ROLES = ["knight", "pirate"]
+WORDS = ["hello", "bye", "good", "morrow", "ahoy", "matey", "farewell", "yo", "ho"]
+REPLIES = {
+    ("knight", "hello"): "good morrow",
+    ("pirate", "hello"): "ahoy matey",
+    ("knight", "bye"): "farewell",
+    ("pirate", "bye"): "yo ho",
+}
+
+
+def _data(repeat):
+    keys = list(REPLIES) * repeat
+    return [c for _, c in keys], [REPLIES[k] for k in keys], [r for r, _ in keys]
+
+
+def test_warmup_then_cosine_decay():
+    schedule = warmup_cosine_adamw(100, peak_learning_rate=1e-2)._learning_rate
+    rates = [float(schedule(step)) for step in (0, 5, 50, 100)]
+    assert rates[0] == 0.0 and rates[1] == pytest.approx(1e-2)
+    assert rates[1] > rates[2] > rates[3] > 0.0
+
+
+def test_role_dropout_hides_roles_differently_every_epoch():
+    model = RoleResponder(
+        [*GENERATION_TOKENS, *WORDS],
+        ROLES,
+        sequence_length=2,
+        hidden_dim=8,
+        num_heads=2,
+        num_layers=1,
+    )
+    contexts, replies, roles = _data(100)
+    data = model.dialogue_dataset(
+        contexts, replies, roles, batch_size=400, role_dropout=0.3, seed=1
+    )
+    first, second = (np.asarray(next(iter(data))[0]["role"]) for _ in range(2))
+    for epoch in (first, second):
+        assert 0.2 < (epoch == -1).mean() < 0.4
+        assert set(epoch.tolist()) == {-1, 0, 1}
+    assert (first != second).any()
+    plain = next(iter(model.dialogue_dataset(contexts, replies, roles, batch_size=400)))
+    assert (np.asarray(plain[0]["role"]) >= 0).all()
+
+
+@pytest.mark.slow
+def test_evaluation_scores_a_model_that_follows_its_role():
+    keras.utils.set_random_seed(0)
+    model = RoleResponder(
+        [*GENERATION_TOKENS, *WORDS],
+        ROLES,
+        sequence_length=2,
+        reply_length=4,
+        hidden_dim=16,
+        num_heads=2,
+        num_layers=1,
+        dropout=0.0,
+    )
+    contexts, replies, roles = _data(16)
+    data = model.dialogue_dataset(contexts, replies, roles, batch_size=8)
+    model.compile(optimizer=warmup_cosine_adamw(30 * len(data), 5e-3))
+    model.fit(data, epochs=30, verbose=0)
+    judge = train_role_judge(
+        model.vocabulary,
+        ROLES,
+        replies,
+        roles,
+        epochs=30,
+        sequence_length=4,
+        hidden_dim=8,
+    )
+    contexts, replies, roles = _data(2)
+    scores = evaluate_replies(model, judge, contexts, roles, replies)
+    assert scores["replies"] == replies
+    assert scores["judge_gold"] == 1.0 and scores["judge_generated"] == 1.0
+    assert scores["judge_shuffled_role"] == 1.0  # it speaks as the role asked
+    assert scores["chance"] == 0.5
+    assert scores["bleu_4"] == 0.0 or scores["rouge_l"] == pytest.approx(1.0)
+    assert scores["distinct_1"] == pytest.approx(7 / 14)
