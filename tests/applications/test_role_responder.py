@@ -269,3 +269,38 @@ def test_bad_input_gets_clear_errors(trained):
         RoleResponder(vocabulary=["a", "b"], roles=ROLES)
     with pytest.raises(ValueError, match="image_encoder"):
         _model(image_shape=(32, 32, 3), image_encoder="resnet")
+
+
+@pytest.mark.parametrize("use_role", [True, False])
+def test_mixed_precision_and_xla(use_role):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = _model(image_shape=(16, 16, 3), cnn_filters=(4, 8), use_role=use_role)
+        contexts, replies, roles = _data(1)
+        data = model.dialogue_dataset(
+            contexts, replies, roles, images=_images(len(contexts))
+        )
+        model.compile(jit_compile=True)
+        history = model.fit(data, epochs=2, verbose=0)
+        assert np.isfinite(history.history["loss"]).all()
+        assert model.compute_dtype == "bfloat16"
+        replies = model.generate(contexts[:2], role=roles[:2], image=_images(2))
+        assert len(replies) == 2 and all(isinstance(r, str) for r in replies)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def test_fit_under_distribution_strategy():
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        model = _model()
+        model.compile()
+    contexts, replies, roles = _data(2)
+    history = model.fit(
+        model.dialogue_dataset(contexts, replies, roles, batch_size=4),
+        epochs=2,
+        verbose=0,
+    )
+    assert np.isfinite(history.history["loss"]).all()
+    assert len(model.generate(contexts[:3], role=roles[:3])) == 3
