@@ -304,3 +304,24 @@ def test_fit_under_distribution_strategy():
     )
     assert np.isfinite(history.history["loss"]).all()
     assert len(model.generate(contexts[:3], role=roles[:3])) == 3
+
+
+def test_no_role_is_the_zero_role_and_takes_global_constraints(trained):
+    model, _ = trained
+    inputs = next(iter(model.dialogue_dataset(["hello there"], ["yo ho"], [None])))[0]
+    assert int(inputs["role"][0]) == -1
+    embedding = model.get_layer("role_embedding")
+    np.testing.assert_allclose(embedding(np.array([-1])), np.zeros((1, 32)))
+    bias = model.get_layer("role_vocabulary_bias")
+    np.testing.assert_allclose(bias(np.array([-1])), 0.0)
+    free = model.generate(["hello there"] * 2, role=[None, "pirate"])
+    assert all(isinstance(r, str) for r in free)
+    banned = model.generate(
+        ["hello there"] * 2, role=[None, "pirate"], banned_tokens=["ahoy", "good"]
+    )
+    assert not {"ahoy", "good"} & set(" ".join(banned).split())
+    # A role's own list leaves "no role" alone.
+    per_role = model.generate(
+        ["hello there"], role=[None], banned_tokens={"pirate": ["ahoy", "good"]}
+    )
+    assert per_role == free[:1]
