@@ -819,30 +819,53 @@ class RoleResponder(keras.Model):
 
     def _generate_ids(self, batch, max_length, sampler, constraints):
         allowed, sequences = constraints
-        outputs = self._encoder()(batch, training=False)
-        memory, memory_mask = outputs[:2]
         size = len(batch["role"])
-        role_bias = (
-            outputs[2]
-            if self.use_role
-            else ops.zeros((size, self.vocabulary_size), "float32")
-        )
-        head_dim = self.hidden_dim // self.num_heads
-        dtype = memory.dtype
-        self_caches = ops.zeros(
-            (size, self.num_layers, 2, max_length + 1, self.num_heads, head_dim), dtype
-        )
-        cross_caches = ops.zeros(
-            (size, self.num_layers, 2, memory.shape[1], self.num_heads, head_dim),
-            dtype,
-        )
         prompt = np.zeros((size, max_length + 1), "int32")
         prompt[:, 0] = START_ID
         mask = np.zeros_like(prompt, dtype=bool)
         mask[:, 0] = True
-        # Seed the caches with [START]: fills the cross-attention keys/values.
+        rows = np.where(batch["role"] >= 0, batch["role"], self.num_roles)
+        banned_sequences = list(sequences)
+        sequence_roles = (
+            np.stack([sequences[s][rows] for s in banned_sequences], axis=1)
+            if banned_sequences
+            else np.zeros((size, 1), bool)  # a width of 0 upsets beam search
+        )
+        key = (id(sampler), tuple(banned_sequences))
+        if key not in self._generate_functions:
+            self._generate_functions[key] = self._make_generate_function(
+                sampler, banned_sequences
+            )
+        ids = self._generate_functions[key](
+            {k: tf.constant(v) for k, v in batch.items()},
+            tf.constant(prompt),
+            tf.constant(mask),
+            tf.constant(allowed[rows]),
+            tf.constant(sequence_roles),
+        )
+        return np.asarray(ids)
+
+    def _start_cache(self, inputs, prompt):
+        """Encodes the inputs and seeds the caches with `[START]`."""
+        outputs = self._encoder()(inputs, training=False)
+        memory, memory_mask = outputs[:2]
+        size, length = tf.shape(prompt)[0], tf.shape(prompt)[1]
+        role_bias = (
+            outputs[2]
+            if self.use_role
+            else tf.zeros((size, self.vocabulary_size), "float32")
+        )
+        heads, head_dim = self.num_heads, self.hidden_dim // self.num_heads
+        self_caches = tf.zeros(
+            (size, self.num_layers, 2, length, heads, head_dim), memory.dtype
+        )
+        cross_caches = tf.zeros(
+            (size, self.num_layers, 2, memory.shape[1], heads, head_dim),
+            memory.dtype,
+        )
+        # The first step also fills the cross-attention keys/values.
         _, self_caches, cross_caches = self.call_with_cache(
-            tf.constant(prompt[:, :1]),
+            prompt[:, :1],
             0,
             self_caches,
             cross_caches,
@@ -851,32 +874,13 @@ class RoleResponder(keras.Model):
             role_bias,
             seed_cross_caches=True,
         )
-        role_ids = np.where(batch["role"] >= 0, batch["role"], self.num_roles)
-        example_allowed = tf.constant(allowed[role_ids])
-        banned_sequences = list(sequences)
-        sequence_roles = tf.constant(
-            np.stack([sequences[s][role_ids] for s in banned_sequences], axis=1)
-            if banned_sequences
-            else np.zeros((size, 1), bool)  # a width of 0 upsets beam search
-        )
-        cache = {
+        return {
             "self_caches": self_caches,
             "cross_caches": cross_caches,
             "memory": memory,
             "memory_mask": memory_mask,
             "role_bias": role_bias,
-            "allowed": example_allowed,
-            "sequence_roles": sequence_roles,
         }
-        key = (id(sampler), tuple(banned_sequences))
-        if key not in self._generate_functions:
-            self._generate_functions[key] = self._make_generate_function(
-                sampler, banned_sequences
-            )
-        ids = self._generate_functions[key](
-            tf.constant(prompt), tf.constant(mask), cache
-        )
-        return np.asarray(ids)
 
     def _make_generate_function(self, sampler, banned_sequences):
         vocabulary_size = self.vocabulary_size
@@ -921,9 +925,12 @@ class RoleResponder(keras.Model):
             logits = tf.where(finished[:, None], only_pad, logits)
             return logits, None, {**cache, "self_caches": self_caches}
 
-        return tf.function(
-            reduce_retracing=True,
-            func=lambda prompt, mask, cache: sampler(
+        # Encoding, cache seeding and the decoding loop: one traced graph.
+        @tf.autograph.experimental.do_not_convert
+        def generate_ids(inputs, prompt, mask, allowed, sequence_roles):
+            cache = self._start_cache(inputs, prompt)
+            cache.update(allowed=allowed, sequence_roles=sequence_roles)
+            return sampler(
                 next_token_logits,
                 prompt,
                 cache=cache,
@@ -931,8 +938,9 @@ class RoleResponder(keras.Model):
                 mask=mask,
                 stop_token_ids=[END_ID],
                 model=self,
-            ),
-        )
+            )
+
+        return tf.function(generate_ids, reduce_retracing=True)
 
     def generate_without_cache(self, context, role, image=None, max_length=None):
         """Greedy replies by re-running the whole model on the reply so far.
@@ -949,20 +957,17 @@ class RoleResponder(keras.Model):
         images = self._check_images(image, len(contexts))
         if images is not None:
             inputs["image"] = images
-        max_length = max_length or self.reply_length
-        reply = np.zeros((len(contexts), self.reply_length), "int32")
+        max_length = min(max_length or self.reply_length, self.reply_length)
+        reply = np.zeros((len(contexts), self.reply_length + 1), "int32")
         reply[:, 0] = START_ID
         done = np.zeros(len(contexts), bool)
         for index in range(max_length):
-            logits = np.asarray(self.predict_on_batch({**inputs, "reply": reply}))
-            logits = logits[:, index].copy()
+            prefix = {**inputs, "reply": reply[:, : self.reply_length]}
+            logits = np.asarray(self.predict_on_batch(prefix))[:, index].copy()
             logits[:, [PAD_ID, START_ID]] = _NEG_INF
             token = np.where(done, PAD_ID, logits.argmax(-1))
             done |= token == END_ID
-            if index + 1 < self.reply_length:
-                reply[:, index + 1] = token
-            else:
-                break
+            reply[:, index + 1] = token
         return self.detokenize(reply)
 
     # === Attention for plots ===
