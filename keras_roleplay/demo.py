@@ -272,7 +272,7 @@ def run_role_vqa(quick=False, log=print, language="en"):
     for row in rows:
         log(f"  {row['metric']}: {row['value']:.4f}")
     log(
-        f"  e.g. [{role_vqa.ROLES[test['role'][0]]}] {test['question'][0]!r} -> "
+        f"  e.g. [{role_vqa.ROLES[test['role'][0]]}] {str(test['question'][0])!r} -> "
         f"{scores['replies'][0]!r}"
     )
     return rows

@@ -690,6 +690,7 @@ class RoleResponder(keras.Model):
         allowed_tokens=None,
         banned_tokens=None,
         batch_size=32,
+        truncate_context=False,
     ):
         """Replies to `context` as `role`, one token at a time, with caches.
 
@@ -719,6 +720,8 @@ class RoleResponder(keras.Model):
             banned_tokens: `None`, a list of words banned for every role, or
                 a dict `{role name: list of words}`.
             batch_size: contexts decoded at once.
+            truncate_context: keep the last `sequence_length` tokens of a
+                longer context (as training does) instead of raising.
 
         Returns:
             A list of reply strings.
@@ -732,7 +735,8 @@ class RoleResponder(keras.Model):
         contexts = _check_texts("context", contexts)
         role_ids = self.role_ids(role, count=len(contexts))
         images = self._check_images(image, len(contexts))
-        context_ids = self.tokenize_context(contexts, truncate=False).numpy()
+        context_ids = self.tokenize_context(contexts, truncate=truncate_context)
+        context_ids = np.asarray(context_ids)
         max_length = check_positive_int("max_length", max_length or self.reply_length)
         if max_length > self.reply_length:
             raise ValueError(

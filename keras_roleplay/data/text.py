@@ -13,10 +13,13 @@ UNK_TOKEN = "[UNK]"
 # The first four tokens of every vocabulary a generating model owns.
 GENERATION_TOKENS = ("[PAD]", "[UNK]", "[START]", "[END]")
 PAD_ID, UNK_ID, START_ID, END_ID = range(4)
-# A CJK character next to another: the tokenizer splits Chinese into
-# characters, and generated Chinese text should not keep the spaces.
+# A CJK character next to another (or next to punctuation, which the
+# tokenizer's normalisation may have made ASCII): the tokenizer splits
+# Chinese into characters, and generated Chinese text should not keep the
+# spaces.
+_CJK = "\u3000-\u9fff\uff00-\uffef"
 _CJK_SPACE = re.compile(
-    r"(?<=[\u3000-\u9fff\uff00-\uffef]) (?=[\u3000-\u9fff\uff00-\uffef])"
+    rf"(?<=[{_CJK}]) (?=[{_CJK},.!?:;])|(?<=[{_CJK},.!?:;]) (?=[{_CJK}])"
 )
 
 
@@ -27,6 +30,8 @@ def join_cjk(text):
 
     >>> join_cjk("红 色 的 circle")
     '红色的 circle'
+    >>> join_cjk("中 间 , 一 个 . hello , you")
+    '中间,一个. hello , you'
     """
     return _CJK_SPACE.sub("", text)
 

@@ -134,7 +134,8 @@ def evaluate_replies(
     Args:
         model: a trained `RoleResponder`.
         judge: a `RoleJudge` trained on gold replies.
-        contexts: held-out contexts.
+        contexts: held-out contexts (longer ones keep their last
+            `sequence_length` tokens, as in training).
         roles: their true roles (ids or names).
         references: the gold replies.
         images: their images, for an image model.
@@ -151,12 +152,12 @@ def evaluate_replies(
     """
     roles = model.role_ids(np.asarray(roles).tolist(), count=len(contexts))
     start = time.perf_counter()
-    replies = model.generate(list(contexts), role=roles, image=images, sampler=sampler)
+    # Long contexts keep their last words, as in training.
+    options = dict(image=images, sampler=sampler, truncate_context=True)
+    replies = model.generate(list(contexts), role=roles, **options)
     seconds = time.perf_counter() - start
     shuffled = np.random.default_rng(seed).permutation(roles)
-    shuffled_replies = model.generate(
-        list(contexts), role=shuffled, image=images, sampler=sampler
-    )
+    shuffled_replies = model.generate(list(contexts), role=shuffled, **options)
     return {
         "replies": replies,
         "judge_gold": role_accuracy(judge, references, roles),

@@ -325,3 +325,12 @@ def test_no_role_is_the_zero_role_and_takes_global_constraints(trained):
         ["hello there"], role=[None], banned_tokens={"pirate": ["ahoy", "good"]}
     )
     assert per_role == free[:1]
+
+
+def test_long_context_can_be_truncated_as_in_training(trained):
+    model, _ = trained
+    long_context = "a b c goodbye now"  # 5 tokens: "b" + these are the last 6
+    with pytest.raises(ValueError, match="sequence_length=6"):
+        model.generate("a b " + long_context, role="pirate")
+    kept = model.generate("a b " + long_context, role="pirate", truncate_context=True)
+    assert kept == model.generate("b " + long_context, role="pirate")
