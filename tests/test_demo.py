@@ -71,7 +71,7 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
         assert (
             vqa["judge role accuracy, generated"]
             > 0.5
-            > vqa["judge chance (majority role)"]
+            > vqa["judge chance (uniform guess)"]
         )
         assert 0.0 <= vqa["test content accuracy"] <= 1.0
     bard = {r["metric"]: r["value"] for r in rows if "Shakespeare" in r["model"]}

@@ -146,7 +146,8 @@ def evaluate_replies(
 
     Returns:
         A dict: `"replies"`, `"judge_gold"` (judge accuracy on the gold
-        replies), `"judge_generated"`, `"judge_shuffled_role"`, `"chance"`,
+        replies), `"judge_generated"`, `"judge_shuffled_role"`, `"chance"`
+        (a uniform guess among the judge's roles),
         `"bleu_4"`, `"rouge_l"`, `"distinct_1"`, `"distinct_2"`,
         `"generate_seconds"`.
     """
@@ -163,7 +164,7 @@ def evaluate_replies(
         "judge_gold": role_accuracy(judge, references, roles),
         "judge_generated": role_accuracy(judge, replies, roles),
         "judge_shuffled_role": role_accuracy(judge, shuffled_replies, shuffled),
-        "chance": float(np.max(np.bincount(roles)) / len(roles)),
+        "chance": 1.0 / len(judge.roles),
         "bleu_4": caption_bleu([[r] for r in references], replies, language=language)[
             "bleu_4"
         ],
