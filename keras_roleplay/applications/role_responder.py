@@ -8,12 +8,10 @@ import tensorflow as tf
 from keras import ops
 from keras_hub.layers import (
     PositionEmbedding,
-    StartEndPacker,
     TokenAndPositionEmbedding,
     TransformerDecoder,
     TransformerEncoder,
 )
-from keras_hub.tokenizers import WordPieceTokenizer
 
 from keras_roleplay.applications.image_encoders import (
     small_cnn_encoder,
@@ -27,6 +25,7 @@ from keras_roleplay.data.text import (
     UNK_ID,
     check_generation_vocabulary,
     detokenize_generated,
+    generation_tokenizer_and_packer,
     learn_word_piece_vocabulary,
 )
 from keras_roleplay.layers.cross_modal_attention import CrossModalAttention
@@ -350,14 +349,8 @@ class RoleResponder(keras.Model):
         # Helpers rebuilt from the config, kept out of Keras' layer tracking
         # (not saved as part of the model); made eagerly so that several
         # tf.data pipelines can share the tokenizer's lookup tables.
-        tokenizer = WordPieceTokenizer(
-            vocabulary=vocabulary, lowercase=True, oov_token="[UNK]"
-        )
-        reply_packer = StartEndPacker(
-            sequence_length=reply_length + 1,
-            start_value=START_ID,
-            end_value=END_ID,
-            pad_value=PAD_ID,
+        tokenizer, reply_packer = generation_tokenizer_and_packer(
+            vocabulary, reply_length + 1
         )
         object.__setattr__(self, "_tokenizer", tokenizer)
         object.__setattr__(self, "_reply_packer", reply_packer)

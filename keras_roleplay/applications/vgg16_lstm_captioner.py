@@ -3,8 +3,6 @@
 import keras
 import numpy as np
 import tensorflow as tf
-from keras_hub.layers import StartEndPacker
-from keras_hub.tokenizers import WordPieceTokenizer
 
 from keras_roleplay.applications.image_encoders import (
     VGG16_FEATURE_LAYERS,
@@ -18,6 +16,7 @@ from keras_roleplay.data.text import (
     START_ID,
     check_generation_vocabulary,
     detokenize_generated,
+    generation_tokenizer_and_packer,
     learn_word_piece_vocabulary,
 )
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
@@ -227,14 +226,8 @@ class VGG16LSTMCaptioner(keras.Model):
         # so they are not saved as part of the model. The tokenizer and packer
         # are made here, eagerly: made lazily inside a first `dataset.map`,
         # their lookup tables would belong to that graph and break the next.
-        tokenizer = WordPieceTokenizer(
-            vocabulary=vocabulary, lowercase=True, oov_token="[UNK]"
-        )
-        packer = StartEndPacker(
-            sequence_length=sequence_length + 1,
-            start_value=START_ID,
-            end_value=END_ID,
-            pad_value=PAD_ID,
+        tokenizer, packer = generation_tokenizer_and_packer(
+            vocabulary, sequence_length + 1
         )
         object.__setattr__(self, "_tokenizer", tokenizer)
         object.__setattr__(self, "_packer", packer)

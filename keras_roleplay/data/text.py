@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 import tensorflow as tf
+from keras_hub.layers import StartEndPacker
 from keras_hub.tokenizers import WordPieceTokenizer, compute_word_piece_vocabulary
 
 from keras_roleplay.utils.validation import check_positive_int
@@ -60,6 +61,40 @@ def check_generation_vocabulary(vocabulary, how_to_build):
             f"{how_to_build}. Received: {vocabulary[:6]}"
         )
     return vocabulary
+
+
+def generation_tokenizer_and_packer(vocabulary, packed_length):
+    """The tokenizer and `[START] ... [END]` packer of a generating model.
+
+    Make them eagerly, in the model's `__init__`: made lazily inside a first
+    `dataset.map`, their lookup tables would belong to that graph and break
+    the next pipeline.
+
+    Args:
+        vocabulary: tokens starting with `GENERATION_TOKENS`.
+        packed_length: length of a packed sequence, `[START]` and `[END]`
+            included.
+
+    Returns:
+        `(WordPieceTokenizer, StartEndPacker)`.
+
+    Example:
+
+    >>> tokenizer, packer = generation_tokenizer_and_packer(
+    ...     list(GENERATION_TOKENS) + ["hi"], 4)
+    >>> packer(tokenizer(["hi"])).numpy().tolist()
+    [[2, 4, 3, 0]]
+    """
+    tokenizer = WordPieceTokenizer(
+        vocabulary=vocabulary, lowercase=True, oov_token=UNK_TOKEN
+    )
+    packer = StartEndPacker(
+        sequence_length=packed_length,
+        start_value=START_ID,
+        end_value=END_ID,
+        pad_value=PAD_ID,
+    )
+    return tokenizer, packer
 
 
 def detokenize_generated(tokenizer, token_ids):
