@@ -31,6 +31,7 @@ from keras_roleplay.data.text import (
 from keras_roleplay.layers.cross_modal_attention import CrossModalAttention
 from keras_roleplay.layers.role_embedding import RoleEmbedding
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
+from keras_roleplay.utils.compiling import compile_token_defaults
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
 from keras_roleplay.utils.sampling import get_sampler
 from keras_roleplay.utils.validation import (
@@ -603,14 +604,7 @@ class RoleResponder(keras.Model):
         """
         if optimizer == "auto":
             optimizer = keras.optimizers.AdamW(1e-3, weight_decay=0.01)
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        if metrics == "auto":
-            metrics = None
-            kwargs.setdefault(
-                "weighted_metrics",
-                [keras.metrics.SparseCategoricalAccuracy("accuracy")],
-            )
+        loss, metrics, kwargs = compile_token_defaults(loss, metrics, kwargs)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     # === Generation ===

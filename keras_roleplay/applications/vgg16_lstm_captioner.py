@@ -20,6 +20,7 @@ from keras_roleplay.data.text import (
     learn_word_piece_vocabulary,
 )
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
+from keras_roleplay.utils.compiling import compile_token_defaults
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS
 from keras_roleplay.utils.sampling import get_sampler
 from keras_roleplay.utils.validation import check_positive_int, check_rate, check_shape
@@ -320,14 +321,7 @@ class VGG16LSTMCaptioner(keras.Model):
         """
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(3e-4)
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        if metrics == "auto":
-            metrics = None
-            kwargs.setdefault(
-                "weighted_metrics",
-                [keras.metrics.SparseCategoricalAccuracy("accuracy")],
-            )
+        loss, metrics, kwargs = compile_token_defaults(loss, metrics, kwargs)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     # === Generation ===
