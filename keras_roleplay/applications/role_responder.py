@@ -33,7 +33,11 @@ from keras_roleplay.layers.role_embedding import RoleEmbedding
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
 from keras_roleplay.utils.compiling import compile_token_defaults
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
-from keras_roleplay.utils.sampling import get_sampler
+from keras_roleplay.utils.sampling import (
+    NEG_INF,
+    get_sampler,
+    mask_next_token_logits,
+)
 from keras_roleplay.utils.validation import (
     check_choice,
     check_positive_int,
@@ -42,7 +46,6 @@ from keras_roleplay.utils.validation import (
 )
 
 IMAGE_ENCODERS = ("cnn", "vgg16")
-_NEG_INF = -1e9
 
 
 def build_dialogue_vocabulary(texts, vocabulary_size=2000):
@@ -875,10 +878,6 @@ class RoleResponder(keras.Model):
 
     def _make_generate_function(self, sampler, banned_sequences):
         vocabulary_size = self.vocabulary_size
-        never = tf.constant(
-            [i in (PAD_ID, START_ID) for i in range(vocabulary_size)], tf.bool
-        )
-        only_pad = tf.where(tf.range(vocabulary_size) == PAD_ID, 0.0, _NEG_INF)
 
         # Plain TF code: AutoGraph has nothing to convert (and warns if it tries).
         @tf.autograph.experimental.do_not_convert
@@ -893,8 +892,7 @@ class RoleResponder(keras.Model):
                 cache["memory_mask"],
                 cache["role_bias"],
             )
-            logits = tf.cast(logits[:, 0], tf.float32)
-            keep = cache["allowed"] & ~never
+            keep = cache["allowed"]
             for j, sequence in enumerate(banned_sequences):
                 # Block the last piece right after the others were generated.
                 prefix = len(sequence) - 1
@@ -909,11 +907,7 @@ class RoleResponder(keras.Model):
                     tf.range(vocabulary_size) == sequence[-1]
                 )[None, :]
                 keep = keep & ~block
-            logits = tf.where(keep, logits, _NEG_INF)
-            # A finished reply only adds [PAD], at no cost: beam search then
-            # compares replies by their probability up to [END].
-            finished = (tokens[:, 0] == END_ID) | (tokens[:, 0] == PAD_ID)
-            logits = tf.where(finished[:, None], only_pad, logits)
+            logits = mask_next_token_logits(logits[:, 0], tokens[:, 0], keep)
             return logits, None, {**cache, "self_caches": self_caches}
 
         # Encoding, cache seeding and the decoding loop: one traced graph.
@@ -955,7 +949,7 @@ class RoleResponder(keras.Model):
         for index in range(max_length):
             prefix = {**inputs, "reply": reply[:, : self.reply_length]}
             logits = np.asarray(self.predict_on_batch(prefix))[:, index].copy()
-            logits[:, [PAD_ID, START_ID]] = _NEG_INF
+            logits[:, [PAD_ID, START_ID]] = NEG_INF
             token = np.where(done, PAD_ID, logits.argmax(-1))
             done |= token == END_ID
             reply[:, index + 1] = token

@@ -22,7 +22,7 @@ from keras_roleplay.data.text import (
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
 from keras_roleplay.utils.compiling import compile_token_defaults
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS
-from keras_roleplay.utils.sampling import get_sampler
+from keras_roleplay.utils.sampling import get_sampler, mask_next_token_logits
 from keras_roleplay.utils.validation import check_positive_int, check_rate, check_shape
 
 SPECIAL_TOKENS = GENERATION_TOKENS
@@ -426,12 +426,6 @@ class VGG16LSTMCaptioner(keras.Model):
         mask = np.zeros_like(prompt, dtype=bool)
         mask[:, 0] = True
 
-        vocabulary_size = len(self.vocabulary)
-        never = tf.constant(
-            [i in (PAD_ID, START_ID) for i in range(vocabulary_size)], tf.bool
-        )
-        only_pad = tf.where(tf.range(vocabulary_size) == PAD_ID, 0.0, -1e9)
-
         # Plain TF code: AutoGraph has nothing to convert (and warns if it tries).
         @tf.autograph.experimental.do_not_convert
         def next_token_logits(prompt, cache, index):
@@ -440,11 +434,7 @@ class VGG16LSTMCaptioner(keras.Model):
             logits, (state_h, state_c) = self._decode(
                 tokens, [state_h, state_c], regions
             )
-            logits = tf.where(never, -1e9, logits[:, 0])
-            # A finished caption only adds [PAD], at no cost: beam search then
-            # compares captions by their probability up to [END].
-            finished = (tokens[:, 0] == END_ID) | (tokens[:, 0] == PAD_ID)
-            logits = tf.where(finished[:, None], only_pad, logits)
+            logits = mask_next_token_logits(logits[:, 0], tokens[:, 0])
             return logits, None, (state_h, state_c, regions)
 
         # One traced function per sampler (kept alive by it, so its id is not

@@ -1,8 +1,13 @@
-"""Choosing KerasHub samplers by name, reusing one object per setting."""
+"""Decoding with KerasHub samplers: choosing one by name (one object per
+setting) and the logit mask every generating model of the package applies."""
 
+import tensorflow as tf
 from keras_hub.samplers import BeamSampler, GreedySampler, Sampler, TopKSampler
 
+from keras_roleplay.data.text import END_ID, PAD_ID, START_ID
 from keras_roleplay.utils.validation import check_positive_int
+
+NEG_INF = -1e9
 
 SAMPLERS = ("greedy", "beam", "top_k")
 
@@ -48,3 +53,41 @@ def get_sampler(samplers, sampler, num_beams=4, k=5, seed=None):
     if key not in samplers:
         samplers[key] = make()
     return samplers[key]
+
+
+def mask_next_token_logits(logits, previous_tokens, keep=None):
+    """The next-token logits a generating model hands to a KerasHub sampler.
+
+    `[PAD]` and `[START]` are never generated, nor any token where `keep`
+    is False. A sequence whose previous token is `[END]` or `[PAD]` is
+    finished: it can only add `[PAD]`, at no cost, so that beam search
+    compares sequences by their probability up to `[END]` (KerasHub's
+    samplers keep decoding finished rows until all are done).
+
+    Args:
+        logits: `(batch, vocabulary_size)` scores of the next token.
+        previous_tokens: `(batch,)` the tokens just generated.
+        keep: optional bool mask broadcastable to `logits`: the tokens that
+            may come next (role constraints, banned words).
+
+    Returns:
+        float32 logits, `NEG_INF` where a token may not come next.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_roleplay.data.text import END_ID, PAD_ID
+    >>> logits = np.zeros((2, 6), "float32")
+    >>> out = mask_next_token_logits(logits, np.array([5, END_ID]))
+    >>> int(np.argmax(out[1])) == PAD_ID, bool(out[0][PAD_ID] < -1e8)
+    (True, True)
+    """
+    logits = tf.cast(logits, tf.float32)
+    ids = tf.range(tf.shape(logits)[-1])
+    allowed = (ids != PAD_ID) & (ids != START_ID)
+    if keep is not None:
+        allowed = allowed & keep
+    logits = tf.where(allowed, logits, NEG_INF)
+    finished = (previous_tokens == END_ID) | (previous_tokens == PAD_ID)
+    only_pad = tf.where(ids == PAD_ID, 0.0, NEG_INF)
+    return tf.where(finished[:, None], only_pad[None, :], logits)
