@@ -34,7 +34,7 @@ from keras_roleplay.data.images import decode_image  # noqa: E402
 from keras_roleplay.datasets import role_vqa, shakespeare  # noqa: E402
 from keras_roleplay.datasets.shapes import draw_scene  # noqa: E402
 from keras_roleplay.datasets.shapes_captions import random_objects  # noqa: E402
-from keras_roleplay.training import warmup_cosine_adamw  # noqa: E402
+from keras_roleplay.training import fit_responder  # noqa: E402
 
 
 def train_responder(source, epochs, log):
@@ -55,12 +55,10 @@ def train_responder(source, epochs, log):
     model = RoleResponder.from_dialogues(
         np.concatenate([contexts, replies]), roles=roles, num_layers=2, **sizes
     )
-    data = model.dialogue_dataset(
-        contexts, replies, train["role"], images=images, shuffle=True, seed=0
-    )
     log(f"training on {len(contexts)} {source} examples for {epochs} epochs...")
-    model.compile(optimizer=warmup_cosine_adamw(epochs * len(data)))
-    model.fit(data, epochs=epochs, verbose=2)
+    fit_responder(
+        model, contexts, replies, train["role"], images, epochs=epochs, verbose=2
+    )
     return model
 
 

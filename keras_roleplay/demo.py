@@ -32,8 +32,8 @@ from keras_roleplay.datasets import (  # noqa: E402
 from keras_roleplay.metrics import caption_bleu, reply_perplexity  # noqa: E402
 from keras_roleplay.training import (  # noqa: E402
     evaluate_replies,
+    fit_responder,
     train_role_judge,
-    warmup_cosine_adamw,
 )
 
 ABLATIONS = {
@@ -170,36 +170,23 @@ def _row(model, metric, value, seconds=0.0):
 def train_responder(
     model, train, validation, epochs, images=False, early_stopping=False, seed=0
 ):
-    """Fits a `RoleResponder` with a warm-up + cosine AdamW; returns seconds.
+    """Fits a `RoleResponder` on a split (dict of arrays); returns seconds."""
 
-    With `early_stopping`, the weights of the epoch with the lowest
-    validation loss are kept (small dialogue corpora overfit within a few
-    epochs).
-    """
-
-    def dataset(split, **kwargs):
-        return model.dialogue_dataset(
-            split["question"] if "question" in split else split["context"],
-            split["answer"] if "answer" in split else split["reply"],
-            split["role"],
-            images=split["image"] if images else None,
-            **kwargs,
+    def columns(split):
+        contexts = split["question"] if "question" in split else split["context"]
+        replies = split["answer"] if "answer" in split else split["reply"]
+        return (contexts, replies, split["role"]) + (
+            (split["image"],) if images else ()
         )
 
-    data = dataset(train, shuffle=True, seed=seed)
-    model.compile(optimizer=warmup_cosine_adamw(epochs * len(data)))
     start = time.perf_counter()
-    callbacks = []
-    if early_stopping:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)
-        )
-    model.fit(
-        data,
-        validation_data=dataset(validation),
+    fit_responder(
+        model,
+        *columns(train),
         epochs=epochs,
-        callbacks=callbacks,
-        verbose=0,
+        validation=columns(validation),
+        early_stopping=early_stopping,
+        seed=seed,
     )
     return time.perf_counter() - start
 

@@ -2,8 +2,14 @@
 
 from keras_roleplay.training.role_play import (
     evaluate_replies,
+    fit_responder,
     train_role_judge,
     warmup_cosine_adamw,
 )
 
-__all__ = ["evaluate_replies", "train_role_judge", "warmup_cosine_adamw"]
+__all__ = [
+    "evaluate_replies",
+    "fit_responder",
+    "train_role_judge",
+    "warmup_cosine_adamw",
+]

@@ -6,6 +6,7 @@ from keras_roleplay.applications import RoleResponder
 from keras_roleplay.data.text import GENERATION_TOKENS
 from keras_roleplay.training import (
     evaluate_replies,
+    fit_responder,
     train_role_judge,
     warmup_cosine_adamw,
 )
@@ -54,10 +55,8 @@ def test_role_dropout_hides_roles_differently_every_epoch():
     assert (np.asarray(plain[0]["role"]) >= 0).all()
 
 
-@pytest.mark.slow
-def test_evaluation_scores_a_model_that_follows_its_role():
-    keras.utils.set_random_seed(0)
-    model = RoleResponder(
+def _tiny_responder():
+    return RoleResponder(
         [*GENERATION_TOKENS, *WORDS],
         ROLES,
         sequence_length=2,
@@ -67,10 +66,46 @@ def test_evaluation_scores_a_model_that_follows_its_role():
         num_layers=1,
         dropout=0.0,
     )
+
+
+def test_fit_responder_learns_and_keeps_the_best_epoch():
+    keras.utils.set_random_seed(0)
+    model = _tiny_responder()
+    contexts, replies, roles = _data(8)
+    validation = _data(1)
+    history = fit_responder(
+        model,
+        contexts,
+        replies,
+        roles,
+        epochs=6,
+        validation=validation,
+        early_stopping=True,
+        peak_learning_rate=5e-3,
+    ).history
+    assert history["loss"][-1] < 0.7 * history["loss"][0]
+    # The weights kept are those of the epoch with the lowest validation loss.
+    loss = model.evaluate(model.dialogue_dataset(*validation), verbose=0)[0]
+    assert loss == pytest.approx(min(history["val_loss"]), rel=1e-4)
+
+
+def test_fit_responder_errors():
+    model = _tiny_responder()
+    contexts, replies, roles = _data(1)
+    with pytest.raises(ValueError, match="early_stopping=True.*validation=None"):
+        fit_responder(model, contexts, replies, roles, early_stopping=True)
+    with pytest.raises(ValueError, match="`validation` must be .*2 items"):
+        fit_responder(model, contexts, replies, roles, validation=(contexts, replies))
+    with pytest.raises(ValueError, match="epochs"):
+        fit_responder(model, contexts, replies, roles, epochs=0)
+
+
+@pytest.mark.slow
+def test_evaluation_scores_a_model_that_follows_its_role():
+    keras.utils.set_random_seed(0)
+    model = _tiny_responder()
     contexts, replies, roles = _data(16)
-    data = model.dialogue_dataset(contexts, replies, roles, batch_size=8)
-    model.compile(optimizer=warmup_cosine_adamw(30 * len(data), 5e-3))
-    model.fit(data, epochs=30, verbose=0)
+    fit_responder(model, contexts, replies, roles, epochs=15, peak_learning_rate=5e-3)
     judge = train_role_judge(
         model.vocabulary,
         ROLES,
