@@ -276,43 +276,57 @@ def run_shakespeare(quick=False, log=print):
 
     Per-token perplexity of held-out replies with the true role, a shuffled
     role, and the no-role ablation (the same network trained without the
-    role); the judge's accuracy on gold and generated replies.
+    role), each the mean over three training seeds (one when `quick`): from
+    one seed to the next the same model's perplexity moves by a few percent,
+    as much as the role changes it. The judge's accuracy on gold and
+    generated replies (the first seed's model).
     """
     num_characters = 10
     epochs = 3 if quick else 10
+    seeds = (0,) if quick else (0, 1, 2)
     train, validation, test = shakespeare.load_data(num_characters)
     names = shakespeare.characters(num_characters)
     texts = np.concatenate([train["context"], train["reply"]])
-    models, seconds = {}, {}
-    for use_role in (True, False):
-        keras.utils.set_random_seed(0)
-        models[use_role] = RoleResponder.from_dialogues(
-            texts,
-            roles=names,
-            vocabulary_size=3000,
-            sequence_length=32,
-            reply_length=32,
-            hidden_dim=128,
-            num_heads=4,
-            num_layers=2,
-            dropout=0.2,
-            use_role=use_role,
-        )
-        seconds[use_role] = train_responder(
-            models[use_role], train, validation, epochs, early_stopping=True
-        )
+    shuffled = np.random.default_rng(0).permutation(test["role"])
 
     def perplexity(model, roles):
         return reply_perplexity(
             model, model.dialogue_dataset(test["context"], test["reply"], roles)
         )
 
-    shuffled = np.random.default_rng(0).permutation(test["role"])
-    true_role = perplexity(models[True], test["role"])
-    no_role = perplexity(models[False], test["role"])
-    wrong_role = perplexity(models[True], shuffled)
+    first_role_model, seconds = None, {True: 0.0, False: 0.0}
+    perplexities = {"true": [], "none": [], "shuffled": []}
+    for seed in seeds:
+        for use_role in (True, False):
+            keras.utils.set_random_seed(seed)
+            model = RoleResponder.from_dialogues(
+                texts,
+                roles=names,
+                vocabulary_size=3000,
+                sequence_length=32,
+                reply_length=32,
+                hidden_dim=128,
+                num_heads=4,
+                num_layers=2,
+                dropout=0.2,
+                use_role=use_role,
+            )
+            seconds[use_role] += train_responder(
+                model, train, validation, epochs, early_stopping=True, seed=seed
+            )
+            if use_role:
+                perplexities["true"].append(perplexity(model, test["role"]))
+                perplexities["shuffled"].append(perplexity(model, shuffled))
+                if first_role_model is None:
+                    first_role_model = model
+            else:
+                perplexities["none"].append(perplexity(model, test["role"]))
+    true_role, no_role, wrong_role = (
+        float(np.mean(perplexities[k])) for k in ("true", "none", "shuffled")
+    )
+    gains = 1 - np.array(perplexities["true"]) / np.array(perplexities["none"])
     judge = train_role_judge(
-        models[True].vocabulary,
+        first_role_model.vocabulary,
         names,
         train["reply"],
         train["role"],
@@ -324,14 +338,17 @@ def run_shakespeare(quick=False, log=print):
         hidden_dim=32,
     )
     scores = evaluate_replies(
-        models[True], judge, test["context"], test["role"], test["reply"]
+        first_role_model, judge, test["context"], test["role"], test["reply"]
     )
     name = f"RoleResponder[Shakespeare, {num_characters} characters]"
     rows = [
         _row(name, "test perplexity, true role", true_role, seconds[True]),
         _row(name, "test perplexity, no role (ablation)", no_role, seconds[False]),
         _row(name, "test perplexity, shuffled role", wrong_role),
+        _row(name, "training seeds (the perplexities are means)", len(seeds)),
         _row(name, "perplexity gain of the role", 1 - true_role / no_role),
+        _row(name, "perplexity gain of the role, lowest seed", gains.min()),
+        _row(name, "perplexity gain of the role, highest seed", gains.max()),
         _row(name, "judge role accuracy, generated", scores["judge_generated"]),
         _row(name, "judge role accuracy, gold replies", scores["judge_gold"]),
         _row(name, "judge chance (uniform guess)", scores["chance"]),

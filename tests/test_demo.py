@@ -82,3 +82,7 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
     assert (
         1 < bard["test perplexity, true role"] < bard["test perplexity, shuffled role"]
     )
+    assert bard["training seeds (the perplexities are means)"] == 1  # quick
+    assert bard["perplexity gain of the role, lowest seed"] == pytest.approx(
+        bard["perplexity gain of the role"], abs=1e-3
+    )
