@@ -35,6 +35,7 @@ from keras_roleplay.utils.compiling import compile_token_defaults
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
 from keras_roleplay.utils.sampling import (
     NEG_INF,
+    compile_generate_function,
     get_sampler,
     mask_next_token_logits,
 )
@@ -691,6 +692,11 @@ class RoleResponder(keras.Model):
         `allowed_tokens`, only the word pieces of the allowed words (and
         `[END]`) can be generated.
 
+        Encoding, cache seeding and the sampler's loop run as one TF graph,
+        compiled by XLA when the model's `jit_compile` is on
+        (`compile(jit_compile=True)`, or `"auto"` on a GPU), as KerasHub's
+        `CausalLM.generate` does.
+
         Args:
             context: a string or a list of strings.
             role: a role name or id, or one per context; `None` replies
@@ -825,7 +831,7 @@ class RoleResponder(keras.Model):
             if banned_sequences
             else np.zeros((size, 1), bool)  # a width of 0 upsets beam search
         )
-        key = (id(sampler), tuple(banned_sequences))
+        key = (id(sampler), tuple(banned_sequences), bool(self.jit_compile))
         if key not in self._generate_functions:
             self._generate_functions[key] = self._make_generate_function(
                 sampler, banned_sequences
@@ -882,7 +888,9 @@ class RoleResponder(keras.Model):
         # Plain TF code: AutoGraph has nothing to convert (and warns if it tries).
         @tf.autograph.experimental.do_not_convert
         def next_token_logits(prompt, cache, index):
-            tokens = prompt[:, index - 1 : index]
+            # A static (batch, 1) shape: XLA cannot compile the bounded
+            # dynamic one a tensor-indexed slice `index - 1 : index` gives.
+            tokens = prompt[:, index - 1][:, None]
             logits, self_caches, _ = self.call_with_cache(
                 tokens,
                 index - 1,
@@ -925,7 +933,7 @@ class RoleResponder(keras.Model):
                 model=self,
             )
 
-        return tf.function(generate_ids, reduce_retracing=True)
+        return compile_generate_function(generate_ids, self.jit_compile)
 
     def generate_without_cache(self, context, role, image=None, max_length=None):
         """Greedy replies by re-running the whole model on the reply so far.

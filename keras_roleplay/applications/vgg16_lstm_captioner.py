@@ -22,7 +22,11 @@ from keras_roleplay.data.text import (
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
 from keras_roleplay.utils.compiling import compile_token_defaults
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS
-from keras_roleplay.utils.sampling import get_sampler, mask_next_token_logits
+from keras_roleplay.utils.sampling import (
+    compile_generate_function,
+    get_sampler,
+    mask_next_token_logits,
+)
 from keras_roleplay.utils.validation import check_positive_int, check_rate, check_shape
 
 SPECIAL_TOKENS = GENERATION_TOKENS
@@ -368,6 +372,10 @@ class VGG16LSTMCaptioner(keras.Model):
     ):
         """Captions images, one token at a time, carrying the LSTM state.
 
+        The decoding loop runs as one TF graph, compiled by XLA when the
+        model's `jit_compile` is on (`compile(jit_compile=True)`, or
+        `"auto"` on a GPU), as KerasHub's `CausalLM.generate` does.
+
         Args:
             images: array `(n, height, width, 3)` (or one image) in `[0, 255]`.
             max_length: most tokens per caption (default `sequence_length`).
@@ -430,7 +438,9 @@ class VGG16LSTMCaptioner(keras.Model):
         @tf.autograph.experimental.do_not_convert
         def next_token_logits(prompt, cache, index):
             state_h, state_c, regions = cache
-            tokens = prompt[:, index - 1 : index]
+            # A static (batch, 1) shape: XLA cannot compile the bounded
+            # dynamic one a tensor-indexed slice `index - 1 : index` gives.
+            tokens = prompt[:, index - 1][:, None]
             logits, (state_h, state_c) = self._decode(
                 tokens, [state_h, state_c], regions
             )
@@ -438,12 +448,11 @@ class VGG16LSTMCaptioner(keras.Model):
             return logits, None, (state_h, state_c, regions)
 
         # One traced function per sampler (kept alive by it, so its id is not
-        # reused): the decoding loop runs as a graph.
-        key = id(sampler)
+        # reused) and XLA setting: the decoding loop runs as a graph.
+        key = (id(sampler), bool(self.jit_compile))
         if key not in self._generate_functions:
-            self._generate_functions[key] = tf.function(
-                reduce_retracing=True,
-                func=lambda prompt, mask, cache: sampler(
+            self._generate_functions[key] = compile_generate_function(
+                lambda prompt, mask, cache: sampler(
                     next_token_logits,
                     prompt,
                     cache=cache,
@@ -452,6 +461,7 @@ class VGG16LSTMCaptioner(keras.Model):
                     stop_token_ids=[END_ID],
                     model=self,
                 ),
+                self.jit_compile,
             )
         ids = self._generate_functions[key](
             tf.constant(prompt), tf.constant(mask), (h, c, regions)

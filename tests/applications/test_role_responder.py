@@ -291,6 +291,21 @@ def test_mixed_precision_and_xla(use_role):
         keras.config.set_dtype_policy(previous)
 
 
+@pytest.mark.parametrize("sampler", ["greedy", "beam"])
+def test_generate_with_xla_gives_the_graph_replies(trained, sampler):
+    model, _ = trained
+    contexts, _, roles = _data(1)
+    options = dict(role=roles, sampler=sampler, banned_tokens={ROLES[0]: ["ahoy"]})
+    expected = model.generate(contexts, **options)
+    previous = model.jit_compile
+    model.jit_compile = True  # what compile() picks on a GPU
+    try:
+        assert model.generate(contexts, **options) == expected
+        assert any(key[-1] for key in model._generate_functions)  # XLA was used
+    finally:
+        model.jit_compile = previous
+
+
 def test_fit_under_distribution_strategy():
     strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
     with strategy.scope():

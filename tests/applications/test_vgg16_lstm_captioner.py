@@ -184,6 +184,12 @@ def test_fit_with_xla(tiny_scenes):
     dataset = model.caption_dataset(tiny_scenes["image"], tiny_scenes["captions"])
     history = model.fit(dataset.take(2), epochs=2, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
+    # Decoding compiles with XLA too (as on a GPU) and gives the same captions.
+    images = tiny_scenes["image"][:3]
+    with_xla = model.generate(images, max_length=6)
+    assert any(key[-1] for key in model._generate_functions)
+    model.jit_compile = False
+    assert model.generate(images, max_length=6) == with_xla
 
 
 def test_save_and_load_in_fresh_process(tmp_path):
