@@ -66,7 +66,7 @@ def fit_responder(
 ):
     """Compiles and fits a `RoleResponder` on dialogue (teacher forcing).
 
-    The recipe the demo, the chat application and the benchmarks share:
+    The recipe the demo and the chat application share:
     `model.dialogue_dataset` (tokenised once, reshuffled every epoch),
     `warmup_cosine_adamw` over all the steps, and, with `early_stopping`,
     the weights of the epoch with the lowest validation loss (small
