@@ -38,6 +38,7 @@ from keras_roleplay.utils.sampling import (
     compile_generate_function,
     get_sampler,
     mask_next_token_logits,
+    previous_tokens,
 )
 from keras_roleplay.utils.validation import (
     check_choice,
@@ -888,9 +889,7 @@ class RoleResponder(keras.Model):
         # Plain TF code: AutoGraph has nothing to convert (and warns if it tries).
         @tf.autograph.experimental.do_not_convert
         def next_token_logits(prompt, cache, index):
-            # A static (batch, 1) shape: XLA cannot compile the bounded
-            # dynamic one a tensor-indexed slice `index - 1 : index` gives.
-            tokens = prompt[:, index - 1][:, None]
+            tokens = previous_tokens(prompt, index)
             logits, self_caches, _ = self.call_with_cache(
                 tokens,
                 index - 1,

@@ -26,6 +26,7 @@ from keras_roleplay.utils.sampling import (
     compile_generate_function,
     get_sampler,
     mask_next_token_logits,
+    previous_tokens,
 )
 from keras_roleplay.utils.validation import check_positive_int, check_rate, check_shape
 
@@ -438,9 +439,7 @@ class VGG16LSTMCaptioner(keras.Model):
         @tf.autograph.experimental.do_not_convert
         def next_token_logits(prompt, cache, index):
             state_h, state_c, regions = cache
-            # A static (batch, 1) shape: XLA cannot compile the bounded
-            # dynamic one a tensor-indexed slice `index - 1 : index` gives.
-            tokens = prompt[:, index - 1][:, None]
+            tokens = previous_tokens(prompt, index)
             logits, (state_h, state_c) = self._decode(
                 tokens, [state_h, state_c], regions
             )

@@ -55,6 +55,22 @@ def get_sampler(samplers, sampler, num_beams=4, k=5, seed=None):
     return samplers[key]
 
 
+def previous_tokens(prompt, index):
+    """The tokens before position `index` of a sampler's prompt: `(batch, 1)`.
+
+    A static `(batch, 1)` shape: XLA cannot compile the bounded dynamic one
+    the tensor-indexed slice `prompt[:, index - 1 : index]` gives.
+
+    Example:
+
+    >>> import tensorflow as tf
+    >>> prompt = tf.constant([[2, 7, 9], [2, 8, 3]])
+    >>> previous_tokens(prompt, tf.constant(2)).numpy().tolist()
+    [[7], [8]]
+    """
+    return prompt[:, index - 1][:, None]
+
+
 def mask_next_token_logits(logits, previous_tokens, keep=None):
     """The next-token logits a generating model hands to a KerasHub sampler.
 

@@ -1,8 +1,14 @@
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_roleplay.data.text import END_ID, PAD_ID, START_ID
-from keras_roleplay.utils.sampling import NEG_INF, get_sampler, mask_next_token_logits
+from keras_roleplay.utils.sampling import (
+    NEG_INF,
+    get_sampler,
+    mask_next_token_logits,
+    previous_tokens,
+)
 
 VOCABULARY_SIZE = 8
 
@@ -34,3 +40,15 @@ def test_get_sampler_errors_name_the_argument():
         get_sampler({}, "nucleus")
     with pytest.raises(ValueError, match="num_beams"):
         get_sampler({}, "beam", num_beams=0)
+
+
+def test_previous_tokens_has_a_static_shape_under_xla():
+    prompt = tf.constant([[2, 7, 9, 0], [2, 8, 3, 0]])
+
+    @tf.function(jit_compile=True)
+    def step(index):
+        tokens = previous_tokens(prompt, index)
+        assert tokens.shape == (2, 1)  # known while tracing
+        return tokens
+
+    assert step(tf.constant(3)).numpy().tolist() == [[9], [3]]
