@@ -1,5 +1,6 @@
 """`RoleResponder`: a Transformer that answers in the voice of a role."""
 
+import functools
 import numbers
 
 import keras
@@ -32,10 +33,11 @@ from keras_roleplay.layers.cross_modal_attention import CrossModalAttention
 from keras_roleplay.layers.role_embedding import RoleEmbedding
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
 from keras_roleplay.utils.compiling import compile_token_defaults
+from keras_roleplay.utils.generation import make_generate_function
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
 from keras_roleplay.utils.sampling import (
     NEG_INF,
-    compile_generate_function,
+    block_banned_sequences,
     get_sampler,
     mask_next_token_logits,
     previous_tokens,
@@ -693,10 +695,11 @@ class RoleResponder(keras.Model):
         `allowed_tokens`, only the word pieces of the allowed words (and
         `[END]`) can be generated.
 
-        Encoding, cache seeding and the sampler's loop run as one TF graph,
-        compiled by XLA when the model's `jit_compile` is on
-        (`compile(jit_compile=True)`, or `"auto"` on a GPU), as KerasHub's
-        `CausalLM.generate` does.
+        Encoding, cache seeding and the sampler's loop run as one compiled
+        function on every Keras backend (`generate_step`), as KerasHub's
+        `CausalLM.generate` does: a TF graph, XLA-compiled when the model's
+        `jit_compile` is on (`compile(jit_compile=True)`, or `"auto"` on a
+        GPU); `jax.jit` on JAX; eager under `torch.no_grad()` on PyTorch.
 
         Args:
             context: a string or a list of strings.
@@ -832,37 +835,49 @@ class RoleResponder(keras.Model):
             if banned_sequences
             else np.zeros((size, 1), bool)  # a width of 0 upsets beam search
         )
-        key = (id(sampler), tuple(banned_sequences), bool(self.jit_compile))
-        if key not in self._generate_functions:
-            self._generate_functions[key] = self._make_generate_function(
-                sampler, banned_sequences
-            )
-        ids = self._generate_functions[key](
-            {k: tf.constant(v) for k, v in batch.items()},
-            tf.constant(prompt),
-            tf.constant(mask),
-            tf.constant(allowed[rows]),
-            tf.constant(sequence_roles),
+        key = (
+            id(sampler),
+            tuple(banned_sequences),
+            bool(self.run_eagerly),
+            bool(self.jit_compile),
         )
-        return np.asarray(ids)
+        if key not in self._generate_functions:
+            self._generate_functions[key] = make_generate_function(
+                self,
+                functools.partial(
+                    self.generate_step,
+                    sampler=sampler,
+                    banned_sequences=banned_sequences,
+                ),
+                sampler,
+            )
+        return self._generate_functions[key](
+            {
+                "model_inputs": batch,
+                "prompt": prompt,
+                "mask": mask,
+                "allowed": allowed[rows],
+                "sequence_roles": sequence_roles,
+            }
+        )
 
     def _start_cache(self, inputs, prompt):
         """Encodes the inputs and seeds the caches with `[START]`."""
         outputs = self._encoder()(inputs, training=False)
         memory, memory_mask = outputs[:2]
-        size, length = tf.shape(prompt)[0], tf.shape(prompt)[1]
+        size, length = ops.shape(prompt)[0], ops.shape(prompt)[1]
         role_bias = (
             outputs[2]
             if self.use_role
-            else tf.zeros((size, self.vocabulary_size), "float32")
+            else ops.zeros((size, self.vocabulary_size), "float32")
         )
         heads, head_dim = self.num_heads, self.hidden_dim // self.num_heads
-        self_caches = tf.zeros(
-            (size, self.num_layers, 2, length, heads, head_dim), memory.dtype
+        dtype = keras.backend.standardize_dtype(memory.dtype)
+        self_caches = ops.zeros(
+            (size, self.num_layers, 2, length, heads, head_dim), dtype
         )
-        cross_caches = tf.zeros(
-            (size, self.num_layers, 2, memory.shape[1], heads, head_dim),
-            memory.dtype,
+        cross_caches = ops.zeros(
+            (size, self.num_layers, 2, ops.shape(memory)[1], heads, head_dim), dtype
         )
         # The first step also fills the cross-attention keys/values.
         _, self_caches, cross_caches = self.call_with_cache(
@@ -883,11 +898,28 @@ class RoleResponder(keras.Model):
             "role_bias": role_bias,
         }
 
-    def _make_generate_function(self, sampler, banned_sequences):
-        vocabulary_size = self.vocabulary_size
+    def generate_step(self, inputs, sampler, banned_sequences=()):
+        """Encoding, cache seeding and the sampler's decoding loop, in one step.
 
-        # Plain TF code: AutoGraph has nothing to convert (and warns if it tries).
-        @tf.autograph.experimental.do_not_convert
+        Backend-agnostic (`keras.ops`); `generate` compiles it for the
+        backend (`keras_roleplay.utils.generation.make_generate_function`).
+
+        Args:
+            inputs: a dict: `"model_inputs"` (`"role"`, `"context"` and, for
+                an image model, `"image"`), `"prompt"` `(batch, length)`
+                int (`[START]` then padding), `"mask"` (True where the prompt
+                is given), `"allowed"` `(batch, vocabulary_size)` bool and
+                `"sequence_roles"` `(batch, max(1, len(banned_sequences)))`
+                bool (which rows ban which word-piece sequence).
+            sampler: a `keras_hub.samplers.Sampler`.
+            banned_sequences: word-piece sequences (tuples of ids) blocked at
+                their last piece.
+
+        Returns:
+            `(batch, length)` token ids.
+        """
+        prompt = inputs["prompt"]
+
         def next_token_logits(prompt, cache, index):
             tokens = previous_tokens(prompt, index)
             logits, self_caches, _ = self.call_with_cache(
@@ -899,40 +931,27 @@ class RoleResponder(keras.Model):
                 cache["memory_mask"],
                 cache["role_bias"],
             )
-            keep = cache["allowed"]
-            for j, sequence in enumerate(banned_sequences):
-                # Block the last piece right after the others were generated.
-                prefix = len(sequence) - 1
-                positions = index - prefix + tf.range(prefix)
-                previous = tf.gather(prompt, tf.maximum(positions, 0), axis=1)
-                match = tf.reduce_all(
-                    (previous == tf.constant(sequence[:-1], tf.int32))
-                    & (positions >= 1)[None, :],
-                    axis=1,
-                )
-                block = (match & cache["sequence_roles"][:, j])[:, None] & (
-                    tf.range(vocabulary_size) == sequence[-1]
-                )[None, :]
-                keep = keep & ~block
+            keep = block_banned_sequences(
+                cache["allowed"],
+                prompt,
+                index,
+                banned_sequences,
+                cache["sequence_roles"],
+            )
             logits = mask_next_token_logits(logits[:, 0], tokens[:, 0], keep)
             return logits, None, {**cache, "self_caches": self_caches}
 
-        # Encoding, cache seeding and the decoding loop: one traced graph.
-        @tf.autograph.experimental.do_not_convert
-        def generate_ids(inputs, prompt, mask, allowed, sequence_roles):
-            cache = self._start_cache(inputs, prompt)
-            cache.update(allowed=allowed, sequence_roles=sequence_roles)
-            return sampler(
-                next_token_logits,
-                prompt,
-                cache=cache,
-                index=1,
-                mask=mask,
-                stop_token_ids=[END_ID],
-                model=self,
-            )
-
-        return compile_generate_function(generate_ids, self.jit_compile)
+        cache = self._start_cache(inputs["model_inputs"], prompt)
+        cache.update(allowed=inputs["allowed"], sequence_roles=inputs["sequence_roles"])
+        return sampler(
+            next_token_logits,
+            prompt,
+            cache=cache,
+            index=1,
+            mask=inputs["mask"],
+            stop_token_ids=[END_ID],
+            model=self,
+        )
 
     def generate_without_cache(self, context, role, image=None, max_length=None):
         """Greedy replies by re-running the whole model on the reply so far.
@@ -996,7 +1015,7 @@ class RoleResponder(keras.Model):
         _, scores = self.get_layer("cross_modal_attention")(
             text, regions, text_mask=text_mask, return_attention_scores=True
         )
-        maps = np.asarray(ops.mean(scores["text_to_image"], axis=1))[0]
+        maps = ops.convert_to_numpy(ops.mean(scores["text_to_image"], axis=1))[0]
         length = 1 + int((context_ids[0] != PAD_ID).sum())
         tokens = ["<role>"] + [self.vocabulary[i] for i in context_ids[0] if i]
         return {

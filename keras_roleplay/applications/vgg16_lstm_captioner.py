@@ -1,8 +1,11 @@
 """`VGG16LSTMCaptioner`: VGG16 image features, an LSTM decoder with visual attention."""
 
+import functools
+
 import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
 from keras_roleplay.applications.image_encoders import (
     VGG16_FEATURE_LAYERS,
@@ -21,9 +24,9 @@ from keras_roleplay.data.text import (
 )
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
 from keras_roleplay.utils.compiling import compile_token_defaults
+from keras_roleplay.utils.generation import make_generate_function
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS
 from keras_roleplay.utils.sampling import (
-    compile_generate_function,
     get_sampler,
     mask_next_token_logits,
     previous_tokens,
@@ -373,9 +376,11 @@ class VGG16LSTMCaptioner(keras.Model):
     ):
         """Captions images, one token at a time, carrying the LSTM state.
 
-        The decoding loop runs as one TF graph, compiled by XLA when the
-        model's `jit_compile` is on (`compile(jit_compile=True)`, or
-        `"auto"` on a GPU), as KerasHub's `CausalLM.generate` does.
+        Encoding and the decoding loop run as one compiled function on every
+        Keras backend (`generate_step`), as KerasHub's `CausalLM.generate`
+        does: a TF graph, XLA-compiled when the model's `jit_compile` is on
+        (`compile(jit_compile=True)`, or `"auto"` on a GPU); `jax.jit` on
+        JAX; eager under `torch.no_grad()` on PyTorch.
 
         Args:
             images: array `(n, height, width, 3)` (or one image) in `[0, 255]`.
@@ -428,15 +433,37 @@ class VGG16LSTMCaptioner(keras.Model):
         return get_sampler(self._samplers, sampler, num_beams, k, seed)
 
     def _generate_ids(self, images, max_length, sampler):
-        regions, h, c = self._encoder()(images, training=False)
-        batch = images.shape[0]
-        prompt = np.zeros((batch, max_length + 1), "int32")
+        prompt = np.zeros((len(images), max_length + 1), "int32")
         prompt[:, 0] = START_ID
         mask = np.zeros_like(prompt, dtype=bool)
         mask[:, 0] = True
+        # One compiled function per sampler (kept alive by it, so its id is
+        # not reused) and compilation setting.
+        key = (id(sampler), bool(self.run_eagerly), bool(self.jit_compile))
+        if key not in self._generate_functions:
+            self._generate_functions[key] = make_generate_function(
+                self, functools.partial(self.generate_step, sampler=sampler), sampler
+            )
+        return self._generate_functions[key](
+            {"image": images, "prompt": prompt, "mask": mask}
+        )
 
-        # Plain TF code: AutoGraph has nothing to convert (and warns if it tries).
-        @tf.autograph.experimental.do_not_convert
+    def generate_step(self, inputs, sampler):
+        """Encoding and the sampler's decoding loop, carrying the LSTM state.
+
+        Backend-agnostic (`keras.ops`); `generate` compiles it for the
+        backend (`keras_roleplay.utils.generation.make_generate_function`).
+
+        Args:
+            inputs: a dict: `"image"` `(batch, height, width, 3)`,
+                `"prompt"` `(batch, length)` int (`[START]` then padding) and
+                `"mask"` (True where the prompt is given).
+            sampler: a `keras_hub.samplers.Sampler`.
+
+        Returns:
+            `(batch, length)` token ids.
+        """
+
         def next_token_logits(prompt, cache, index):
             state_h, state_c, regions = cache
             tokens = previous_tokens(prompt, index)
@@ -446,26 +473,16 @@ class VGG16LSTMCaptioner(keras.Model):
             logits = mask_next_token_logits(logits[:, 0], tokens[:, 0])
             return logits, None, (state_h, state_c, regions)
 
-        # One traced function per sampler (kept alive by it, so its id is not
-        # reused) and XLA setting: the decoding loop runs as a graph.
-        key = (id(sampler), bool(self.jit_compile))
-        if key not in self._generate_functions:
-            self._generate_functions[key] = compile_generate_function(
-                lambda prompt, mask, cache: sampler(
-                    next_token_logits,
-                    prompt,
-                    cache=cache,
-                    index=1,
-                    mask=mask,
-                    stop_token_ids=[END_ID],
-                    model=self,
-                ),
-                self.jit_compile,
-            )
-        ids = self._generate_functions[key](
-            tf.constant(prompt), tf.constant(mask), (h, c, regions)
+        regions, h, c = self._encoder()(inputs["image"], training=False)
+        return sampler(
+            next_token_logits,
+            inputs["prompt"],
+            cache=(h, c, regions),
+            index=1,
+            mask=inputs["mask"],
+            stop_token_ids=[END_ID],
+            model=self,
         )
-        return np.asarray(ids)
 
     def _attention_maps(self, images, token_ids):
         """Re-reads generated captions to get the attention map of each token."""
@@ -476,9 +493,12 @@ class VGG16LSTMCaptioner(keras.Model):
             )
         regions, h, c = self._encoder()(images, training=False)
         _, _, scores = self._decode(
-            tf.constant(token_ids[:, :-1]), [h, c], regions, return_scores=True
+            ops.convert_to_tensor(token_ids[:, :-1]),
+            [h, c],
+            regions,
+            return_scores=True,
         )
-        scores = np.asarray(scores).reshape(
+        scores = ops.convert_to_numpy(scores).reshape(
             (len(images), token_ids.shape[1] - 1, *self.feature_grid)
         )
         attention = []

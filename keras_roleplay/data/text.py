@@ -7,13 +7,17 @@ import tensorflow as tf
 from keras_hub.layers import StartEndPacker
 from keras_hub.tokenizers import WordPieceTokenizer, compute_word_piece_vocabulary
 
+from keras_roleplay.utils.special_tokens import (  # noqa: F401 (re-exported)
+    END_ID,
+    GENERATION_TOKENS,
+    PAD_ID,
+    START_ID,
+    UNK_ID,
+)
 from keras_roleplay.utils.validation import check_positive_int
 
 PAD_TOKEN = "[PAD]"
 UNK_TOKEN = "[UNK]"
-# The first four tokens of every vocabulary a generating model owns.
-GENERATION_TOKENS = ("[PAD]", "[UNK]", "[START]", "[END]")
-PAD_ID, UNK_ID, START_ID, END_ID = range(4)
 # A CJK character next to another (or next to punctuation, which the
 # tokenizer's normalisation may have made ASCII): the tokenizer splits
 # Chinese into characters, and generated Chinese text should not keep the

@@ -1,10 +1,12 @@
 """Decoding with KerasHub samplers: choosing one by name (one object per
-setting) and the logit mask every generating model of the package applies."""
+setting) and the logit masks every generating model of the package applies.
 
-import tensorflow as tf
+Written with `keras.ops` only, so decoding runs on every Keras backend."""
+
+from keras import ops
 from keras_hub.samplers import BeamSampler, GreedySampler, Sampler, TopKSampler
 
-from keras_roleplay.data.text import END_ID, PAD_ID, START_ID
+from keras_roleplay.utils.special_tokens import END_ID, PAD_ID, START_ID
 from keras_roleplay.utils.validation import check_positive_int
 
 NEG_INF = -1e9
@@ -15,8 +17,8 @@ SAMPLERS = ("greedy", "beam", "top_k")
 def get_sampler(samplers, sampler, num_beams=4, k=5, seed=None):
     """Returns the KerasHub sampler for `sampler`, memoised in `samplers`.
 
-    The same object for the same settings, so that a model's traced decoding
-    loop (one per sampler) is reused instead of traced again.
+    The same object for the same settings, so that a model's compiled
+    decoding loop (one per sampler) is reused instead of traced again.
 
     Args:
         samplers: a dict the caller keeps (the memo).
@@ -58,17 +60,18 @@ def get_sampler(samplers, sampler, num_beams=4, k=5, seed=None):
 def previous_tokens(prompt, index):
     """The tokens before position `index` of a sampler's prompt: `(batch, 1)`.
 
-    A static `(batch, 1)` shape: XLA cannot compile the bounded dynamic one
-    the tensor-indexed slice `prompt[:, index - 1 : index]` gives.
+    A static `(batch, 1)` slice (KerasHub's models slice the same way): XLA
+    cannot compile the bounded dynamic shape that the tensor-indexed slice
+    `prompt[:, index - 1 : index]` gives.
 
     Example:
 
-    >>> import tensorflow as tf
-    >>> prompt = tf.constant([[2, 7, 9], [2, 8, 3]])
-    >>> previous_tokens(prompt, tf.constant(2)).numpy().tolist()
+    >>> import numpy as np
+    >>> prompt = np.array([[2, 7, 9], [2, 8, 3]], "int32")
+    >>> np.asarray(previous_tokens(prompt, 2)).tolist()
     [[7], [8]]
     """
-    return prompt[:, index - 1][:, None]
+    return ops.slice(prompt, [0, index - 1], [ops.shape(prompt)[0], 1])
 
 
 def mask_next_token_logits(logits, previous_tokens, keep=None):
@@ -92,48 +95,67 @@ def mask_next_token_logits(logits, previous_tokens, keep=None):
     Example:
 
     >>> import numpy as np
-    >>> from keras_roleplay.data.text import END_ID, PAD_ID
+    >>> from keras_roleplay.utils.special_tokens import END_ID, PAD_ID
     >>> logits = np.zeros((2, 6), "float32")
-    >>> out = mask_next_token_logits(logits, np.array([5, END_ID]))
+    >>> out = np.asarray(mask_next_token_logits(logits, np.array([5, END_ID])))
     >>> int(np.argmax(out[1])) == PAD_ID, bool(out[0][PAD_ID] < -1e8)
     (True, True)
     """
-    logits = tf.cast(logits, tf.float32)
-    ids = tf.range(tf.shape(logits)[-1])
-    allowed = (ids != PAD_ID) & (ids != START_ID)
+    logits = ops.cast(logits, "float32")
+    ids = ops.arange(ops.shape(logits)[-1], dtype="int32")
+    allowed = ops.logical_and(ops.not_equal(ids, PAD_ID), ops.not_equal(ids, START_ID))
+    allowed = ops.expand_dims(allowed, 0)
     if keep is not None:
-        allowed = allowed & keep
-    logits = tf.where(allowed, logits, NEG_INF)
-    finished = (previous_tokens == END_ID) | (previous_tokens == PAD_ID)
-    only_pad = tf.where(ids == PAD_ID, 0.0, NEG_INF)
-    return tf.where(finished[:, None], only_pad[None, :], logits)
+        allowed = ops.logical_and(allowed, keep)
+    logits = ops.where(allowed, logits, NEG_INF)
+    previous_tokens = ops.convert_to_tensor(previous_tokens)
+    finished = ops.logical_or(
+        ops.equal(previous_tokens, END_ID), ops.equal(previous_tokens, PAD_ID)
+    )
+    only_pad = ops.where(ops.equal(ids, PAD_ID), 0.0, NEG_INF)
+    return ops.where(ops.expand_dims(finished, 1), ops.expand_dims(only_pad, 0), logits)
 
 
-def compile_generate_function(function, jit_compile):
-    """The traced decoding loop: a `tf.function`, XLA-compiled if asked.
+def block_banned_sequences(keep, prompt, index, banned_sequences, sequence_roles):
+    """Bans the last piece of each banned word right after its other pieces.
 
-    As KerasHub's `CausalLM.generate` does, pass the model's `jit_compile`
-    (after `compile(jit_compile="auto")`: on for a GPU, off on a CPU-only
-    machine). Without XLA the function is traced with `reduce_retracing`,
-    so new batch sizes and lengths reuse one trace; XLA needs static
-    shapes (the relaxed, bounded batch dimension fails to compile), so with
-    XLA each batch size and reply length compiles once.
+    Hugging Face's `bad_words_ids` semantics for words of several word
+    pieces: the word is blocked where it would be completed.
 
     Args:
-        function: the Python decoding function.
-        jit_compile: bool.
+        keep: `(batch, vocabulary_size)` bool, the tokens allowed so far.
+        prompt: `(batch, length)` the tokens of the sampler's prompt.
+        index: the position about to be generated.
+        banned_sequences: a list of tuples of token ids (two or more each).
+        sequence_roles: `(batch, len(banned_sequences))` bool: whether each
+            row bans each sequence.
 
     Returns:
-        A `tf.function`.
+        `keep` with the completing pieces switched off.
 
     Example:
 
-    >>> import tensorflow as tf
-    >>> double = compile_generate_function(lambda x: 2 * x, jit_compile=True)
-    >>> int(double(tf.constant(3)))
-    6
+    >>> import numpy as np
+    >>> prompt = np.array([[2, 7, 0], [2, 8, 0]], "int32")
+    >>> keep = np.ones((2, 10), bool)
+    >>> out = block_banned_sequences(keep, prompt, 2, [(7, 9)],
+    ...                              np.array([[True], [True]]))
+    >>> np.asarray(out)[:, 9].tolist()  # only after the 7
+    [False, True]
     """
-    jit_compile = bool(jit_compile)
-    return tf.function(
-        function, jit_compile=jit_compile, reduce_retracing=not jit_compile
-    )
+    vocabulary_ids = ops.arange(ops.shape(keep)[-1], dtype="int32")
+    for j, sequence in enumerate(banned_sequences):
+        prefix = len(sequence) - 1
+        positions = index - prefix + ops.arange(prefix, dtype="int32")
+        previous = ops.take(prompt, ops.maximum(positions, 0), axis=1)
+        matches = ops.logical_and(
+            ops.equal(previous, ops.convert_to_tensor(sequence[:-1], "int32")),
+            ops.expand_dims(ops.greater_equal(positions, 1), 0),
+        )
+        match = ops.logical_and(ops.all(matches, axis=1), sequence_roles[:, j])
+        block = ops.logical_and(
+            ops.expand_dims(match, 1),
+            ops.expand_dims(ops.equal(vocabulary_ids, sequence[-1]), 0),
+        )
+        keep = ops.logical_and(keep, ops.logical_not(block))
+    return keep
