@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+from keras import ops
 
 from keras_roleplay.layers.modality_fusion import FUSION_MODES, ModalityFusion
 from keras_roleplay.utils.validation import (
@@ -388,12 +389,18 @@ def _image_branch(image, filters, pooling, units):
 def _text_branch(text, vocabulary_size, embedding_dim, units):
     x = text
     if vocabulary_size is not None:
-        # Token ids: embed, then average over the non-padding tokens (id 0
-        # is masked).
-        x = keras.layers.Embedding(
-            vocabulary_size, embedding_dim, mask_zero=True, name="text_embedding"
+        # Token ids: embed, then average over the non-padding tokens (id
+        # 0). A text of padding only averages to zeros: Keras' masked
+        # `GlobalAveragePooling1D` divides 0 by 0 there (NaN on JAX and
+        # PyTorch).
+        embedded = keras.layers.Embedding(
+            vocabulary_size, embedding_dim, name="text_embedding"
         )(x)
-        x = keras.layers.GlobalAveragePooling1D(name="text_pooling")(x)
+        weights = ops.expand_dims(ops.cast(ops.not_equal(x, 0), embedded.dtype), -1)
+        x = ops.divide(
+            ops.sum(embedded * weights, axis=1),
+            ops.maximum(ops.sum(weights, axis=1), 1.0),
+        )
     return keras.layers.Dense(units, activation="relu", name="text_dense")(x)
 
 

@@ -1,0 +1,158 @@
+"""The tiny models and data that every backend runs in the cross-backend tests.
+
+Imported by the TensorFlow test process and by the worker that runs under
+JAX or PyTorch, so that both build, feed and ask the same things.
+"""
+
+import keras
+import numpy as np
+
+from keras_roleplay.applications import (
+    RoleResponder,
+    ThreeBranchClassifier,
+    VGG16LSTMCaptioner,
+)
+from keras_roleplay.utils.special_tokens import GENERATION_TOKENS
+
+ROLES = ["knight", "pirate"]
+# The reply depends on the role, the context and the image's brightness.
+REPLIES = {
+    ("knight", "hello there", 0): "good morrow , fair traveller",
+    ("pirate", "hello there", 0): "ahoy matey , welcome aboard",
+    ("knight", "goodbye now", 0): "farewell , and god speed",
+    ("pirate", "goodbye now", 0): "yo ho , off ye go",
+    ("knight", "hello there", 1): "a bright morrow to thee",
+    ("pirate", "hello there", 1): "ahoy , the sun be out",
+}
+CAPTIONS = {
+    0: ["a dark square on the left"],
+    1: ["a bright circle on the right"],
+}
+CLASSIFIER = dict(
+    num_classes=3,
+    image_shape=(16, 16, 3),
+    text_length=6,
+    text_vocabulary_size=20,
+    audio_shape=(10, 8),
+    image_filters=(4,),
+    audio_filters=(4,),
+    branch_units=8,
+    head_units=8,
+    text_embedding_dim=8,
+)
+EPOCHS = {"responder": 30, "captioner": 30, "classifier": 10}
+MODELS = tuple(EPOCHS)
+
+
+def _images(brightness, size, seed=0):
+    rng = np.random.default_rng(seed)
+    base = np.where(np.asarray(brightness)[:, None, None, None], 200.0, 40.0)
+    noise = rng.uniform(-30, 30, (len(brightness), size, size, 3))
+    return (base + noise).astype("float32")
+
+
+def build(name):
+    """A fresh, tiny model: `"responder"`, `"captioner"` or `"classifier"`."""
+    if name == "responder":
+        words = sorted(
+            {w for key, r in REPLIES.items() for w in (key[1] + " " + r).split()}
+        )
+        return RoleResponder(
+            [*GENERATION_TOKENS, *words],
+            roles=ROLES,
+            sequence_length=4,
+            reply_length=8,
+            image_shape=(16, 16, 3),
+            cnn_filters=(4, 8),
+            hidden_dim=16,
+            num_heads=2,
+            num_layers=1,
+            dropout=0.0,
+        )
+    if name == "captioner":
+        return VGG16LSTMCaptioner.from_captions(
+            list(CAPTIONS.values()),
+            image_shape=(32, 32, 3),
+            sequence_length=8,
+            embedding_dim=8,
+            lstm_units=16,
+        )
+    return ThreeBranchClassifier(**CLASSIFIER)
+
+
+def train(model, name, epochs=None):
+    """Fits `model` on its tiny data; returns the loss of every epoch."""
+    model.compile(optimizer=keras.optimizers.Adam(5e-3))
+    epochs = epochs or EPOCHS[name]
+    if name == "responder":
+        keys = list(REPLIES) * 4
+        data = model.dialogue_dataset(
+            [k[1] for k in keys],
+            [REPLIES[k] for k in keys],
+            [k[0] for k in keys],
+            images=_images([k[2] for k in keys], 16),
+            batch_size=8,
+        )
+        history = model.fit(data, epochs=epochs, verbose=0)
+    elif name == "captioner":
+        brightness = [0, 1] * 8
+        data = model.caption_dataset(
+            _images(brightness, 32), [CAPTIONS[b] for b in brightness], batch_size=8
+        )
+        history = model.fit(data, epochs=epochs, verbose=0)
+    else:
+        x, y = classifier_data(32)
+        history = model.fit(x, y, batch_size=8, epochs=epochs, verbose=0)
+    return [float(v) for v in history.history["loss"]]
+
+
+def classifier_data(n, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 3
+    x = {
+        "image": _images(y == 1, 16, seed),
+        "text": (rng.integers(1, 20, (n, 6)) * (y[:, None] != 2)).astype("int32"),
+        "audio": (rng.normal(size=(n, 10, 8)) + y[:, None, None]).astype("float32"),
+    }
+    return x, y
+
+
+def predict_inputs(name):
+    """Fixed inputs for `model.predict`: outputs compared across backends."""
+    rng = np.random.default_rng(1)
+    if name == "responder":
+        return {
+            "role": np.array([0, 1, 1]),
+            "context": rng.integers(4, 10, (3, 4)).astype("int32"),
+            "reply": rng.integers(4, 10, (3, 8)).astype("int32"),
+            "image": _images([0, 1, 0], 16, seed=1),
+        }
+    if name == "captioner":
+        return {
+            "image": _images([0, 1], 32, seed=1),
+            "tokens": rng.integers(4, 10, (2, 8)).astype("int32"),
+        }
+    return classifier_data(4, seed=1)[0]
+
+
+def generate_requests(name):
+    """`generate` keyword arguments: greedy and beam, with role constraints."""
+    if name == "responder":
+        common = dict(
+            context=["hello there", "goodbye now", "hello there"],
+            role=["knight", "pirate", "pirate"],
+            image=_images([0, 0, 1], 16, seed=2),
+        )
+        return [
+            {**common, "sampler": "greedy"},
+            {**common, "sampler": "beam", "num_beams": 3},
+            {**common, "sampler": "greedy", "banned_tokens": {"pirate": ["ahoy"]}},
+            {**common, "sampler": "beam", "allowed_tokens": {"knight": ["good"]}},
+        ]
+    if name == "captioner":
+        images = _images([0, 1], 32, seed=2)
+        return [
+            {"images": images, "sampler": "greedy"},
+            {"images": images, "sampler": "beam", "num_beams": 3},
+        ]
+    return []
