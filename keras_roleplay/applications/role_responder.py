@@ -34,6 +34,7 @@ from keras_roleplay.layers.role_embedding import RoleEmbedding
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
 from keras_roleplay.utils.compiling import compile_token_defaults
 from keras_roleplay.utils.generation import make_generate_function
+from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
 from keras_roleplay.utils.sampling import (
     NEG_INF,
@@ -79,7 +80,7 @@ def build_dialogue_vocabulary(texts, vocabulary_size=2000):
 
 
 @keras.saving.register_keras_serializable(package="keras_roleplay")
-class RoleResponder(keras.Model):
+class RoleResponder(ModelDefaultsMixin, keras.Model):
     """Answers a context in the voice of a role, optionally about an image.
 
     The role-play model of seeds 001 (§3.2-3.3: a role embedding and an

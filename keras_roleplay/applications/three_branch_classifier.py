@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from keras_roleplay.layers.modality_fusion import FUSION_MODES, ModalityFusion
+from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.validation import (
     check_choice,
     check_positive_int,
@@ -17,7 +18,7 @@ IMAGE_POOLINGS = ("max", "avg", "flatten")
 
 
 @keras.saving.register_keras_serializable(package="keras_roleplay")
-class ThreeBranchClassifier(keras.Model):
+class ThreeBranchClassifier(ModelDefaultsMixin, keras.Model):
     """Three-branch multimodal classifier: image + text + audio, fused.
 
     The model of seeds 000 and 004, made real: an image branch (a small

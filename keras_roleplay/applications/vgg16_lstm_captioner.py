@@ -25,6 +25,7 @@ from keras_roleplay.data.text import (
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
 from keras_roleplay.utils.compiling import compile_token_defaults
 from keras_roleplay.utils.generation import make_generate_function
+from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS
 from keras_roleplay.utils.sampling import (
     get_sampler,
@@ -64,7 +65,7 @@ def build_caption_vocabulary(captions, vocabulary_size=1000):
 
 
 @keras.saving.register_keras_serializable(package="keras_roleplay")
-class VGG16LSTMCaptioner(keras.Model):
+class VGG16LSTMCaptioner(ModelDefaultsMixin, keras.Model):
     """Image captioner: VGG16 encoder, LSTM decoder attending over the image.
 
     The model of seed 002 §5.1, made real. `keras.applications.VGG16`

@@ -21,6 +21,7 @@ from keras_hub.layers import TokenAndPositionEmbedding, TransformerEncoder
 from keras_hub.tokenizers import WordPieceTokenizer
 
 from keras_roleplay.data.text import PAD_ID
+from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.pipeline import finish_pipeline
 from keras_roleplay.utils.validation import check_positive_int, check_rate
 
@@ -28,7 +29,7 @@ _CJK = re.compile(r"([\u3000-\u9fff\uff00-\uffef])")
 
 
 @keras.saving.register_keras_serializable(package="keras_roleplay")
-class RoleJudge(keras.Model):
+class RoleJudge(ModelDefaultsMixin, keras.Model):
     """A classifier that names the role who said a text: the role-consistency judge.
 
     Seed 001 §3.4 asks whether generated text fits the role; a judge
