@@ -159,7 +159,7 @@ def main(argv=None):
                 image=image,
                 sampler=args.sampler,
                 banned_tokens=args.ban or None,
-            )[0]
+            )
         except ValueError as error:
             log(f"error: {error}")
             continue

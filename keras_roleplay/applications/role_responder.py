@@ -5,7 +5,6 @@ import numbers
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 from keras_hub.layers import (
     PositionEmbedding,
@@ -34,7 +33,9 @@ from keras_roleplay.layers.role_embedding import RoleEmbedding
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
 from keras_roleplay.utils.compiling import compile_token_defaults
 from keras_roleplay.utils.generation import make_generate_function
+from keras_roleplay.utils.image_size import resize_to_model
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
+from keras_roleplay.utils.optional_tensorflow import require_tensorflow, tf
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
 from keras_roleplay.utils.sampling import (
     NEG_INF,
@@ -155,8 +156,9 @@ class RoleResponder(ModelDefaultsMixin, keras.Model):
     >>> data = model.dialogue_dataset(["hello", "hello"],
     ...     ["good day to you", "hi !"], ["knight", "pirate"], batch_size=2)
     >>> _ = model.fit(data, verbose=0)
-    >>> len(model.generate("hello", role="pirate", max_length=3))
-    1
+    >>> reply = model.generate("hello", role="pirate", max_length=3)
+    >>> isinstance(reply, str)  # a list of contexts gives a list of replies
+    True
     """
 
     def __init__(
@@ -385,6 +387,8 @@ class RoleResponder(ModelDefaultsMixin, keras.Model):
     @property
     def tokenizer(self):
         """The KerasHub `WordPieceTokenizer` of this model's vocabulary."""
+        if self._tokenizer is None:
+            require_tensorflow("Tokenizing text")
         return self._tokenizer
 
     @property
@@ -453,7 +457,7 @@ class RoleResponder(ModelDefaultsMixin, keras.Model):
                 context (the most recent words). With `False`, a longer
                 context raises a `ValueError` (eager inputs only).
         """
-        tokens = self._tokenizer(tf.convert_to_tensor(contexts))
+        tokens = self.tokenizer(tf.convert_to_tensor(contexts))
         if isinstance(tokens, list):  # KerasHub returns lists when eager
             tokens = tf.ragged.constant(tokens, dtype=tf.int32, ragged_rank=1)
         lengths = tokens.row_lengths()
@@ -475,11 +479,11 @@ class RoleResponder(ModelDefaultsMixin, keras.Model):
 
     def tokenize_reply(self, replies):
         """Replies -> `(batch, reply_length + 1)` ids: `[START] ... [END]`, padded."""
-        return self._reply_packer(self._tokenizer(tf.convert_to_tensor(replies)))
+        return self._reply_packer(self.tokenizer(tf.convert_to_tensor(replies)))
 
     def detokenize(self, token_ids):
         """Token ids -> strings, stopping at `[END]`, without special tokens."""
-        return detokenize_generated(self._tokenizer, token_ids)
+        return detokenize_generated(self.tokenizer, token_ids)
 
     def preprocess(self, features):
         """Maps a dict of strings to `(inputs, targets, sample_weight)`.
@@ -590,14 +594,12 @@ class RoleResponder(ModelDefaultsMixin, keras.Model):
                 f"This RoleResponder answers about images of shape "
                 f"{self.image_shape}: pass `image`/`images`. Received: None"
             )
-        images = np.asarray(images, dtype="float32")
-        if images.ndim == 3:
-            images = images[None]
-        if images.shape[1:] != self.image_shape or len(images) not in (1, count):
+        shape = np.shape(images)
+        images = resize_to_model(images, self.image_shape)
+        if len(images) not in (1, count):
             raise ValueError(
-                f"`images` must have shape ({count}, "
-                f"{', '.join(map(str, self.image_shape))}) for this model. "
-                f"Received: images with shape {images.shape}"
+                f"`images` must be one image or {count} (one per context). "
+                f"Received: images with shape {shape}"
             )
         if len(images) != count:
             images = np.repeat(images, count, axis=0)
@@ -703,7 +705,10 @@ class RoleResponder(ModelDefaultsMixin, keras.Model):
         GPU); `jax.jit` on JAX; eager under `torch.no_grad()` on PyTorch.
 
         Args:
-            context: a string or a list of strings.
+            context: a string or a list of strings; or token ids, an int
+                array `(n, length)` (or `(length,)`) with `length <=
+                sequence_length` and 0 for padding (no tokenizer needed:
+                this works without TensorFlow).
             role: a role name or id, or one per context; `None` replies
                 without a role (best after training with `role_dropout`).
             image: for an image model, one image `(height, width, 3)` or one
@@ -725,19 +730,28 @@ class RoleResponder(ModelDefaultsMixin, keras.Model):
                 longer context (as training does) instead of raising.
 
         Returns:
-            A list of reply strings.
+            A reply string for one context (a string, or one row of ids), a
+            list of them for a list. From token ids: an int array
+            `(n, max_length)` (or `(max_length,)`), the reply's ids up to and
+            including `[END]`, then `[PAD]` (0).
 
         Raises:
             ValueError: an unknown role or sampler, a context longer than
                 `sequence_length`, an image for a text-only model or none
                 for an image model, `max_length` above `reply_length`.
         """
-        contexts = [context] if isinstance(context, str) else context
-        contexts = _check_texts("context", contexts)
-        role_ids = self.role_ids(role, count=len(contexts))
-        images = self._check_images(image, len(contexts))
-        context_ids = self.tokenize_context(contexts, truncate=truncate_context)
-        context_ids = np.asarray(context_ids)
+        single = isinstance(context, str) or (
+            _is_token_ids(context) and np.ndim(context) == 1
+        )
+        if _is_token_ids(context):
+            context_ids = self._check_context_ids(context)
+        else:
+            contexts = _check_texts("context", [context] if single else context)
+            context_ids = self.tokenize_context(contexts, truncate=truncate_context)
+            context_ids = np.asarray(context_ids)
+        count = len(context_ids)
+        role_ids = self.role_ids(role, count=count)
+        images = self._check_images(image, count)
         max_length = check_positive_int("max_length", max_length or self.reply_length)
         if max_length > self.reply_length:
             raise ValueError(
@@ -747,10 +761,10 @@ class RoleResponder(ModelDefaultsMixin, keras.Model):
             )
         sampler = get_sampler(self._samplers, sampler, num_beams, k, seed)
         constraints = self._constraints(allowed_tokens, banned_tokens)
-        batch_size = min(check_positive_int("batch_size", batch_size), len(contexts))
-        replies = []
-        for start in range(0, len(contexts), batch_size):
-            stop = min(start + batch_size, len(contexts))
+        batch_size = min(check_positive_int("batch_size", batch_size), count)
+        generated = []
+        for start in range(0, count, batch_size):
+            stop = min(start + batch_size, count)
             batch = {"role": role_ids[start:stop], "context": context_ids[start:stop]}
             if images is not None:
                 batch["image"] = images[start:stop]
@@ -762,8 +776,32 @@ class RoleResponder(ModelDefaultsMixin, keras.Model):
                 for key, value in batch.items()
             }
             ids = self._generate_ids(batch, max_length, sampler, constraints)
-            replies += self.detokenize(ids[: stop - start])
-        return replies
+            generated.append(ids[: stop - start, 1:])  # without [START]
+        generated = np.concatenate(generated)
+        replies = generated if _is_token_ids(context) else self.detokenize(generated)
+        return replies[0] if single else replies
+
+    def _check_context_ids(self, context_ids):
+        """Token ids `(n, <= sequence_length)` (or one row), padded to the model's."""
+        context_ids = np.asarray(context_ids)
+        if context_ids.ndim == 1:
+            context_ids = context_ids[None]
+        if context_ids.ndim != 2 or context_ids.shape[1] > self.sequence_length:
+            raise ValueError(
+                "Token ids for `context` must have shape (n, length) with length "
+                f"<= sequence_length={self.sequence_length}. Received: context "
+                f"with shape {context_ids.shape}"
+            )
+        if context_ids.size and not (
+            0 <= context_ids.min() and context_ids.max() < self.vocabulary_size
+        ):
+            raise ValueError(
+                f"Token ids for `context` must be in [0, {self.vocabulary_size}) "
+                f"(the vocabulary size). Received: ids from {context_ids.min()} "
+                f"to {context_ids.max()}"
+            )
+        padding = self.sequence_length - context_ids.shape[1]
+        return np.pad(context_ids.astype("int32"), ((0, 0), (0, padding)))
 
     def _word_pieces(self, words, argument):
         if isinstance(words, str) or not hasattr(words, "__iter__"):
@@ -773,7 +811,7 @@ class RoleResponder(ModelDefaultsMixin, keras.Model):
             )
         pieces = []
         for word in words:
-            ids = [int(i) for i in np.asarray(self._tokenizer(str(word)))]
+            ids = [int(i) for i in np.asarray(self.tokenizer(str(word)))]
             if not ids or any(i == UNK_ID for i in ids):
                 raise ValueError(
                     f"`{argument}` holds {word!r}, which this model's vocabulary "
@@ -1065,6 +1103,11 @@ def _check_roles(roles):
             f"Received: roles={roles}"
         )
     return roles
+
+
+def _is_token_ids(value):
+    """Whether `value` is an array of integers (token ids), not strings."""
+    return isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.integer)
 
 
 def _check_texts(name, texts):

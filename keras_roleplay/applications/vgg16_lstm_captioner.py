@@ -4,7 +4,6 @@ import functools
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from keras_roleplay.applications.image_encoders import (
@@ -25,7 +24,9 @@ from keras_roleplay.data.text import (
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
 from keras_roleplay.utils.compiling import compile_token_defaults
 from keras_roleplay.utils.generation import make_generate_function
+from keras_roleplay.utils.image_size import resize_to_model
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
+from keras_roleplay.utils.optional_tensorflow import require_tensorflow, tf
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS
 from keras_roleplay.utils.sampling import (
     get_sampler,
@@ -262,6 +263,8 @@ class VGG16LSTMCaptioner(ModelDefaultsMixin, keras.Model):
     @property
     def tokenizer(self):
         """The KerasHub `WordPieceTokenizer` of this model's vocabulary."""
+        if self._tokenizer is None:
+            require_tensorflow("Tokenizing text")
         return self._tokenizer
 
     def tokenize(self, captions):
@@ -271,7 +274,7 @@ class VGG16LSTMCaptioner(ModelDefaultsMixin, keras.Model):
         a caption too long for `sequence_length` is truncated, keeping its
         `[END]`.
         """
-        return self._packer(self._tokenizer(captions))
+        return self._packer(self.tokenizer(captions))
 
     def detokenize(self, token_ids):
         """Token ids -> strings, stopping at `[END]`, without special tokens."""
@@ -295,7 +298,8 @@ class VGG16LSTMCaptioner(ModelDefaultsMixin, keras.Model):
         """A `tf.data` pipeline ready for `fit`/`evaluate` from images and captions.
 
         Args:
-            images: array `(n, height, width, 3)`, values in `[0, 255]`.
+            images: array `(n, height, width, 3)`, values in `[0, 255]`
+                (resized to the model's `image_shape` if they differ).
             captions: `n` captions or `n` lists of captions.
             batch_size: pairs per batch.
             shuffle: reshuffle every epoch.
@@ -317,7 +321,11 @@ class VGG16LSTMCaptioner(ModelDefaultsMixin, keras.Model):
                 "them (`load_image_captions` does) and try again."
             )
         dataset = image_caption_dataset(
-            images, captions, batch_size=batch_size, shuffle=shuffle, seed=seed
+            resize_to_model(images, self.image_shape),
+            captions,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
         )
         return dataset.map(self.preprocess, num_parallel_calls=PARALLEL_CALLS)
 
@@ -374,6 +382,7 @@ class VGG16LSTMCaptioner(ModelDefaultsMixin, keras.Model):
         seed=None,
         return_attention=False,
         batch_size=32,
+        detokenize=True,
     ):
         """Captions images, one token at a time, carrying the LSTM state.
 
@@ -384,7 +393,9 @@ class VGG16LSTMCaptioner(ModelDefaultsMixin, keras.Model):
         JAX; eager under `torch.no_grad()` on PyTorch.
 
         Args:
-            images: array `(n, height, width, 3)` (or one image) in `[0, 255]`.
+            images: array `(n, height, width, 3)` (or one image) in
+                `[0, 255]`; images of another size are resized to the
+                model's `image_shape`.
             max_length: most tokens per caption (default `sequence_length`).
             sampler: `"greedy"`, `"beam"`, `"top_k"`, or a
                 `keras_hub.samplers.Sampler` instance.
@@ -397,18 +408,17 @@ class VGG16LSTMCaptioner(ModelDefaultsMixin, keras.Model):
                 the model looked for each token), for
                 `keras_roleplay.utils.plotting.plot_caption_attention`.
             batch_size: images decoded at once.
+            detokenize: `False` returns token ids instead of strings (no
+                tokenizer needed: this works without TensorFlow).
 
         Returns:
-            A list of strings, or `(captions, attention)`.
+            A caption for one image, a list of captions for `(n, ...)`
+            images (with `detokenize=False`: an int array `(n, max_length)`
+            of token ids up to and including `[END]`, then `[PAD]`); with
+            `return_attention`, `(captions, attention)`.
         """
-        images = np.asarray(images, dtype="float32")
-        if images.ndim == 3:
-            images = images[None]
-        if images.ndim != 4 or images.shape[1:] != self.image_shape:
-            raise ValueError(
-                f"`images` must have shape (n, {', '.join(map(str, self.image_shape))})"
-                f" for this model. Received: images with shape {images.shape}"
-            )
+        single = np.ndim(images) == 3
+        images = resize_to_model(images, self.image_shape)
         max_length = check_positive_int(
             "max_length", max_length or self.sequence_length
         )
@@ -425,10 +435,16 @@ class VGG16LSTMCaptioner(ModelDefaultsMixin, keras.Model):
                 ]
             )
             token_ids = self._generate_ids(padded, max_length, sampler)[: len(batch)]
-            captions += self.detokenize(token_ids)
+            captions += self.detokenize(token_ids) if detokenize else list(token_ids)
             if return_attention:
                 maps += self._attention_maps(batch, token_ids)
-        return (captions, maps) if return_attention else captions
+        if not detokenize:
+            captions = np.stack(captions)[:, 1:]  # without [START]
+        if single:
+            captions, maps = captions[0], maps[:1]
+        if return_attention:
+            return captions, (maps[0] if single else maps)
+        return captions
 
     def _get_sampler(self, sampler, num_beams, k, seed):
         return get_sampler(self._samplers, sampler, num_beams, k, seed)

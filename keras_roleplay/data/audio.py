@@ -1,8 +1,7 @@
 """Audio decoding and log-mel features for tf.data pipelines."""
 
-import tensorflow as tf
-
 from keras_roleplay.data.tfio_import import import_tfio
+from keras_roleplay.utils.optional_tensorflow import require_tensorflow, tf
 from keras_roleplay.utils.validation import check_positive_int
 
 tfio = import_tfio()
@@ -126,6 +125,12 @@ class LogMelSpectrogram:
         return (frames, self.num_mel_bins)
 
     def __call__(self, waveform):
+        require_tensorflow("Computing log-mel spectrograms")
+        if tfio is None:
+            raise ImportError(
+                "Log-mel spectrograms need tensorflow-io (its pure-TensorFlow "
+                "audio functions): `pip install tensorflow-io`."
+            )
         waveform = fix_length(
             tf.convert_to_tensor(waveform, tf.float32), self.num_samples
         )

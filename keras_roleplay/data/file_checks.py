@@ -4,7 +4,7 @@ import os
 import re
 import warnings
 
-import tensorflow as tf
+from keras_roleplay.utils.optional_tensorflow import tf
 
 
 def decode_file(path, decode, kind):

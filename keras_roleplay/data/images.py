@@ -3,9 +3,9 @@
 import os
 
 import numpy as np
-import tensorflow as tf
 
 from keras_roleplay.data.file_checks import decode_file, warn_skipped
+from keras_roleplay.utils.optional_tensorflow import tf
 
 
 def decode_image(contents, image_shape):

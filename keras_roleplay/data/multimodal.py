@@ -4,11 +4,11 @@ import csv
 import os
 
 import numpy as np
-import tensorflow as tf
 
 from keras_roleplay.data.audio import decode_wav
 from keras_roleplay.data.file_checks import decode_file, warn_skipped
 from keras_roleplay.data.images import decode_image
+from keras_roleplay.utils.optional_tensorflow import tf
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
 from keras_roleplay.utils.validation import check_positive_int, check_shape
 

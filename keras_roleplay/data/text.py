@@ -3,10 +3,10 @@
 import re
 
 import numpy as np
-import tensorflow as tf
 from keras_hub.layers import StartEndPacker
 from keras_hub.tokenizers import WordPieceTokenizer, compute_word_piece_vocabulary
 
+from keras_roleplay.utils.optional_tensorflow import require_tensorflow, tf
 from keras_roleplay.utils.special_tokens import (  # noqa: F401 (re-exported)
     END_ID,
     GENERATION_TOKENS,
@@ -80,7 +80,8 @@ def generation_tokenizer_and_packer(vocabulary, packed_length):
             included.
 
     Returns:
-        `(WordPieceTokenizer, StartEndPacker)`.
+        `(WordPieceTokenizer, StartEndPacker)`, or `(None, None)` where
+        TensorFlow is not installed: the model then works on token ids.
 
     Example:
 
@@ -89,6 +90,8 @@ def generation_tokenizer_and_packer(vocabulary, packed_length):
     >>> packer(tokenizer(["hi"])).numpy().tolist()
     [[2, 4, 3, 0]]
     """
+    if tf is None:
+        return None, None
     tokenizer = WordPieceTokenizer(
         vocabulary=vocabulary, lowercase=True, oov_token=UNK_TOKEN
     )
@@ -148,6 +151,7 @@ def learn_word_piece_vocabulary(texts, vocabulary_size, reserved_tokens):
     >>> learn_word_piece_vocabulary(["a b"], 10, ("[PAD]",))[:3]
     ['[PAD]', 'a', 'b']
     """
+    require_tensorflow("Learning a WordPiece vocabulary")
     if isinstance(texts, str):
         raise TypeError(
             "`texts` must be a collection of strings, not a single string. "

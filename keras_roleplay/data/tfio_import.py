@@ -11,9 +11,16 @@ import warnings
 
 
 def import_tfio():
-    """Returns the `tensorflow_io` module, imported without plugin warnings."""
+    """Returns the `tensorflow_io` module, imported without plugin warnings.
+
+    `None` where TensorFlow is not installed (a JAX- or PyTorch-only
+    machine): audio features then raise when used, not at import.
+    """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="unable to load libtensorflow_io")
         warnings.filterwarnings("ignore", message="file system plugins are not loaded")
-        import tensorflow_io as tfio
+        try:
+            import tensorflow_io as tfio
+        except ImportError:
+            return None
     return tfio

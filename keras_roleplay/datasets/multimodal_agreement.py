@@ -25,12 +25,12 @@ import dataclasses
 import os
 
 import numpy as np
-import tensorflow as tf
 
 from keras_roleplay.data.audio import LogMelSpectrogram
 from keras_roleplay.data.multimodal import multimodal_dataset_from_arrays
 from keras_roleplay.data.text import build_word_piece_tokenizer
 from keras_roleplay.datasets.shapes import SHAPES, WORDS, random_scene
+from keras_roleplay.utils.optional_tensorflow import tf
 from keras_roleplay.utils.validation import check_choice, check_positive_int
 
 AGREEMENTS = ("all agree", "image differs", "text differs", "audio differs")

@@ -16,12 +16,12 @@ import re
 import keras
 import keras_hub
 import numpy as np
-import tensorflow as tf
 from keras_hub.layers import TokenAndPositionEmbedding, TransformerEncoder
 from keras_hub.tokenizers import WordPieceTokenizer
 
 from keras_roleplay.data.text import PAD_ID
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
+from keras_roleplay.utils.optional_tensorflow import tf
 from keras_roleplay.utils.pipeline import finish_pipeline
 from keras_roleplay.utils.validation import check_positive_int, check_rate
 

@@ -2,7 +2,7 @@
 
 import os
 
-import tensorflow as tf
+from keras_roleplay.utils.optional_tensorflow import require_tensorflow
 
 # Fixed parallelism: tf.data's autotune is off (see `finish_pipeline`).
 PARALLEL_CALLS = os.cpu_count() or 2
@@ -15,6 +15,7 @@ def finish_pipeline(dataset, batch_size, shuffle_buffer=None, seed=None):
     depth instead): on small CPU machines it kept every `fit` call waiting
     about 20 s at its end for the thread to wind down (see DESIGN.md).
     """
+    tf = require_tensorflow("A tf.data input pipeline")
     if shuffle_buffer:
         dataset = dataset.shuffle(
             shuffle_buffer, seed=seed, reshuffle_each_iteration=True

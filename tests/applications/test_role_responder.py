@@ -259,8 +259,14 @@ def test_bad_input_gets_clear_errors(trained):
     image_model = _model(image_shape=(16, 16, 3), cnn_filters=(4, 8))
     with pytest.raises(ValueError, match="pass `image`"):
         image_model.generate("hello there", role="knight")
-    with pytest.raises(ValueError, match="images` must have shape"):
-        image_model.generate("hello", role="knight", image=np.zeros((8, 8, 3)))
+    with pytest.raises(ValueError, match="must be RGB images"):
+        image_model.generate("hello", role="knight", image=np.zeros((8, 8, 1)))
+    with pytest.raises(ValueError, match="one per context"):
+        image_model.generate(["hello"] * 3, role="knight", image=_images(2))
+    with pytest.raises(ValueError, match=r"sequence_length=6. Received: context"):
+        model.generate(np.ones((1, 7), "int32"), role="knight")
+    with pytest.raises(ValueError, match=rf"in \[0, {model.vocabulary_size}\)"):
+        model.generate(np.array([[4, 99]]), role="knight")
     with pytest.raises(ValueError, match="num_heads"):
         _model(hidden_dim=30, num_heads=4)
     with pytest.raises(ValueError, match="distinct"):
@@ -349,3 +355,28 @@ def test_long_context_can_be_truncated_as_in_training(trained):
         model.generate("a b " + long_context, role="pirate")
     kept = model.generate("a b " + long_context, role="pirate", truncate_context=True)
     assert kept == model.generate("b " + long_context, role="pirate")
+
+
+def test_one_context_gives_one_reply_and_token_ids_give_token_ids(trained):
+    model, _ = trained
+    contexts, _, roles = _data(1)
+    replies = model.generate(contexts, role=roles)
+    assert model.generate(contexts[1], role=roles[1]) == replies[1]
+    # Token ids in, token ids out: what runs without TensorFlow.
+    ids = np.asarray(model.tokenize_context(contexts))[:, :3]  # shorter is padded
+    generated = model.generate(ids, role=roles)
+    assert generated.dtype.kind == "i" and generated.shape == (4, model.reply_length)
+    assert model.detokenize(generated) == replies
+    one = model.generate(ids[1], role=roles[1])
+    np.testing.assert_array_equal(one, generated[1])
+
+
+def test_images_of_another_size_are_resized():
+    keras.utils.set_random_seed(0)
+    model = _model(image_shape=(16, 16, 3), cnn_filters=(4, 8))
+    large = np.repeat(np.repeat(_images(2), 2, axis=1), 2, axis=2)  # 32x32
+    resized = keras.ops.image.resize(large, (16, 16), antialias=True)
+    options = dict(role=["knight", "pirate"], max_length=4)
+    assert model.generate(["hello"] * 2, image=large, **options) == model.generate(
+        ["hello"] * 2, image=keras.ops.convert_to_numpy(resized), **options
+    )
