@@ -22,7 +22,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from timing import alternating_epochs  # noqa: E402  (benchmarks/timing.py)
 
 from keras_roleplay.applications import VGG16LSTMCaptioner  # noqa: E402
@@ -129,6 +128,8 @@ def benchmark_generate(model, images, max_length, repeats):
 
     # Re-running: the whole model (VGG16 included) on the prefix, per token.
     length = model.sequence_length
+    import tensorflow as tf  # this benchmark runs on TensorFlow
+
     call = tf.function(lambda inputs: model(inputs, training=False))
     tokens = np.zeros((len(images), length), "int32")
     tokens[:, 0] = START_ID

@@ -37,6 +37,7 @@ from keras_roleplay.utils.image_size import resize_to_model
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.optional_tensorflow import require_tensorflow, tf
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
+from keras_roleplay.utils.presets import PresetMixin
 from keras_roleplay.utils.sampling import (
     NEG_INF,
     block_banned_sequences,
@@ -81,7 +82,7 @@ def build_dialogue_vocabulary(texts, vocabulary_size=2000):
 
 
 @keras.saving.register_keras_serializable(package="keras_roleplay")
-class RoleResponder(ModelDefaultsMixin, keras.Model):
+class RoleResponder(PresetMixin, ModelDefaultsMixin, keras.Model):
     """Answers a context in the voice of a role, optionally about an image.
 
     The role-play model of seeds 001 (§3.2-3.3: a role embedding and an

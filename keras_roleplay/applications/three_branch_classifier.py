@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_roleplay.layers.modality_fusion import FUSION_MODES, ModalityFusion
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
+from keras_roleplay.utils.presets import PresetMixin
 from keras_roleplay.utils.validation import (
     check_choice,
     check_positive_int,
@@ -18,7 +19,7 @@ IMAGE_POOLINGS = ("max", "avg", "flatten")
 
 
 @keras.saving.register_keras_serializable(package="keras_roleplay")
-class ThreeBranchClassifier(ModelDefaultsMixin, keras.Model):
+class ThreeBranchClassifier(PresetMixin, ModelDefaultsMixin, keras.Model):
     """Three-branch multimodal classifier: image + text + audio, fused.
 
     The model of seeds 000 and 004, made real: an image branch (a small

@@ -28,6 +28,7 @@ from keras_roleplay.utils.image_size import resize_to_model
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.optional_tensorflow import require_tensorflow, tf
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS
+from keras_roleplay.utils.presets import PresetMixin
 from keras_roleplay.utils.sampling import (
     get_sampler,
     mask_next_token_logits,
@@ -66,7 +67,7 @@ def build_caption_vocabulary(captions, vocabulary_size=1000):
 
 
 @keras.saving.register_keras_serializable(package="keras_roleplay")
-class VGG16LSTMCaptioner(ModelDefaultsMixin, keras.Model):
+class VGG16LSTMCaptioner(PresetMixin, ModelDefaultsMixin, keras.Model):
     """Image captioner: VGG16 encoder, LSTM decoder attending over the image.
 
     The model of seed 002 §5.1, made real. `keras.applications.VGG16`

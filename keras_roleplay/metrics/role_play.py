@@ -23,13 +23,14 @@ from keras_roleplay.data.text import PAD_ID
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.optional_tensorflow import tf
 from keras_roleplay.utils.pipeline import finish_pipeline
+from keras_roleplay.utils.presets import PresetMixin
 from keras_roleplay.utils.validation import check_positive_int, check_rate
 
 _CJK = re.compile(r"([\u3000-\u9fff\uff00-\uffef])")
 
 
 @keras.saving.register_keras_serializable(package="keras_roleplay")
-class RoleJudge(ModelDefaultsMixin, keras.Model):
+class RoleJudge(PresetMixin, ModelDefaultsMixin, keras.Model):
     """A classifier that names the role who said a text: the role-consistency judge.
 
     Seed 001 §3.4 asks whether generated text fits the role; a judge

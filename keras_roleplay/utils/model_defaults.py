@@ -23,10 +23,14 @@ class ModelDefaultsMixin:
     Example:
 
     >>> import keras
+    >>> import numpy as np
     >>> from keras_roleplay.applications import ThreeBranchClassifier
     >>> model = ThreeBranchClassifier(image_shape=(16, 16, 3), text_length=4,
     ...     audio_shape=(4,), image_filters=(4,))
     >>> model.compile()
+    >>> x = {"image": np.zeros((2, 16, 16, 3)), "text": np.zeros((2, 4)),
+    ...      "audio": np.zeros((2, 4))}
+    >>> _ = model.fit(x, np.array([0, 1]), verbose=0)
     >>> model.save("/tmp/classifier.keras")
     >>> keras.models.load_model("/tmp/classifier.keras").compiled
     True

@@ -1,0 +1,162 @@
+"""Presets: a model as a folder of config, weights and vocabulary, loaded offline.
+
+The folder follows KerasHub's preset layout, so its files mean what they
+mean there:
+
+    config.json                    the model's class and constructor arguments
+                                   (the vocabulary left out), and how it was
+                                   compiled
+    model.weights.h5               the weights
+    assets/tokenizer/vocabulary.txt  one token a line (models that own one)
+    metadata.json                  versions, parameter count, date
+
+`Class.from_preset(folder)` reads it with no network; a name instead of a
+folder picks a preset shipped in the package (`keras_roleplay/presets/`).
+KerasHub's own loader is not used: it expects a backbone/preprocessor pair
+and downloads names from Kaggle or Hugging Face, where ours are local.
+"""
+
+import datetime
+import json
+import os
+
+import keras
+
+from keras_roleplay.version import __version__
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.weights.h5"
+METADATA_FILE = "metadata.json"
+VOCABULARY_FILE = os.path.join("assets", "tokenizer", "vocabulary.txt")
+SHIPPED = os.path.join(os.path.dirname(os.path.dirname(__file__)), "presets")
+
+
+def shipped_presets():
+    """Names of the presets shipped in the package (folders in `presets/`)."""
+    if not os.path.isdir(SHIPPED):
+        return []
+    return sorted(
+        name
+        for name in os.listdir(SHIPPED)
+        if os.path.isfile(os.path.join(SHIPPED, name, CONFIG_FILE))
+    )
+
+
+class PresetMixin:
+    """`save_to_preset` and `from_preset` for keras-roleplay models.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_roleplay.applications import RoleResponder
+    >>> model = RoleResponder.from_dialogues(
+    ...     ["hello", "good day to you"], roles=["knight"], sequence_length=8,
+    ...     hidden_dim=8, num_heads=2, num_layers=1)
+    >>> model.save_to_preset("/tmp/tiny_knight")
+    >>> sorted(os.listdir("/tmp/tiny_knight"))
+    ['assets', 'config.json', 'metadata.json', 'model.weights.h5']
+    >>> again = RoleResponder.from_preset("/tmp/tiny_knight")
+    >>> again.generate("hello", role="knight") == model.generate(
+    ...     "hello", role="knight")
+    True
+    """
+
+    def save_to_preset(self, preset_dir):
+        """Writes the model to `preset_dir` (created if missing) as a preset.
+
+        Args:
+            preset_dir: a folder path; files of an earlier preset there are
+                replaced.
+        """
+        os.makedirs(preset_dir, exist_ok=True)
+        config = keras.saving.serialize_keras_object(self)
+        vocabulary = config["config"].pop("vocabulary", None)
+        if self.compiled:
+            config["compile_config"] = self.get_compile_config()
+        _write_json(os.path.join(preset_dir, CONFIG_FILE), config)
+        if vocabulary is not None:
+            path = os.path.join(preset_dir, VOCABULARY_FILE)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("\n".join(vocabulary) + "\n")
+        self.save_weights(os.path.join(preset_dir, WEIGHTS_FILE))
+        _write_json(
+            os.path.join(preset_dir, METADATA_FILE),
+            {
+                "class_name": type(self).__name__,
+                "keras_version": keras.__version__,
+                "keras_roleplay_version": __version__,
+                "parameter_count": int(self.count_params()),
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+            },
+        )
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True):
+        """Loads a model from a preset folder or a shipped preset's name.
+
+        No network: a folder written by `save_to_preset`, or the name of a
+        preset in the package (`keras_roleplay.utils.presets.shipped_presets()`).
+        The model comes back compiled as it was saved.
+
+        Args:
+            preset: a folder path or a preset name.
+            load_weights: `False` keeps the fresh initial weights.
+
+        Returns:
+            The model, an instance of this class (or of a subclass).
+
+        Raises:
+            ValueError: an unknown name, a folder that holds no preset, or a
+                preset of another model class.
+        """
+        folder = _preset_folder(preset)
+        with open(os.path.join(folder, CONFIG_FILE), encoding="utf-8") as f:
+            config = json.load(f)
+        compile_config = config.pop("compile_config", None)
+        vocabulary_path = os.path.join(folder, VOCABULARY_FILE)
+        if os.path.exists(vocabulary_path):
+            with open(vocabulary_path, encoding="utf-8") as f:
+                config["config"]["vocabulary"] = f.read().splitlines()
+        found = keras.saving.get_registered_object(config.get("registered_name"))
+        if not (isinstance(found, type) and issubclass(found, cls)):
+            raise ValueError(
+                f"The preset {preset!r} holds a {config.get('class_name')!r}, not "
+                f"a {cls.__name__}. Load it with "
+                f"`{config.get('class_name')}.from_preset`."
+            )
+        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+        if load_weights:
+            model.load_weights(os.path.join(folder, WEIGHTS_FILE))
+        if compile_config:
+            model.compile_from_config(compile_config)
+        return model
+
+
+def _preset_folder(preset):
+    if not isinstance(preset, (str, os.PathLike)):
+        raise TypeError(
+            "`preset` must be a folder path or a preset name (str). Received: "
+            f"preset={preset!r} (type {type(preset).__name__})"
+        )
+    preset = os.fspath(preset)
+    if os.path.isdir(preset):
+        if not os.path.isfile(os.path.join(preset, CONFIG_FILE)):
+            raise ValueError(
+                f"The folder {preset!r} holds no preset (no {CONFIG_FILE}). "
+                "Write one with `model.save_to_preset(folder)`."
+            )
+        return preset
+    if preset in shipped_presets():
+        return os.path.join(SHIPPED, preset)
+    raise ValueError(
+        f"No preset folder or shipped preset named {preset!r}. Shipped presets: "
+        f"{shipped_presets() or 'none yet'}; or pass a folder written by "
+        "`model.save_to_preset`."
+    )
+
+
+def _write_json(path, value):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(value, f, indent=2, ensure_ascii=False)
+        f.write("\n")
