@@ -33,3 +33,5 @@ test-fast: $(STAMP)
 benchmark: $(STAMP)
 	$(PYTHON) benchmarks/three_branch.py
 	$(PYTHON) benchmarks/captioner.py
+	$(PYTHON) benchmarks/role_responder.py
+	$(PYTHON) benchmarks/backends.py
