@@ -321,8 +321,11 @@ class VGG16LSTMCaptioner(PresetMixin, ModelDefaultsMixin, keras.Model):
                 f"{empty[:10]}{' ...' if len(empty) > 10 else ''} have one. Drop "
                 "them (`load_image_captions` does) and try again."
             )
+        if np.shape(images)[1:3] != self.image_shape[:2]:
+            # Only then: the arrays stay as given (uint8 scenes stay small).
+            images = resize_to_model(images, self.image_shape)
         dataset = image_caption_dataset(
-            resize_to_model(images, self.image_shape),
+            images,
             captions,
             batch_size=batch_size,
             shuffle=shuffle,
