@@ -194,7 +194,7 @@ def benchmark_responder(rounds, count):
     result["fit_gpt2"] = count / lm_fit_s
 
     # Generation: every reply runs its full length (no early [END]).
-    logits = ours.get_layer("logits")
+    logits = ours.backbone.get_layer("logits")
     bias = keras.ops.convert_to_numpy(logits.bias)
     bias[END_ID] = -1e4
     logits.bias.assign(bias)

@@ -25,11 +25,8 @@ import numpy as np  # noqa: E402
 from timing import alternating_epochs  # noqa: E402  (benchmarks/timing.py)
 
 from keras_roleplay.applications import VGG16LSTMCaptioner  # noqa: E402
-from keras_roleplay.applications.vgg16_lstm_captioner import (  # noqa: E402
-    END_ID,
-    START_ID,
-)
 from keras_roleplay.datasets import shapes_captions  # noqa: E402
+from keras_roleplay.utils.special_tokens import END_ID, START_ID  # noqa: E402
 
 
 def hand_written(image_shape, vocabulary_size, sequence_length, units=256, embed=128):
@@ -175,8 +172,8 @@ def main():
         print(f"{jit_compile!s:>12} {ours:16.1f} {reference:12.1f} {ratio:7.3f}")
 
     print("\n== greedy generation, tokens/s (32 images, up to 32 tokens)")
-    model = VGG16LSTMCaptioner.from_config(
-        {**model.get_config(), "sequence_length": 32}
+    model = VGG16LSTMCaptioner(
+        vocabulary=model.vocabulary, sequence_length=32, image_shape=model.image_shape
     )
     images = examples["image"][:32].astype("float32")
     speed = benchmark_generate(model, images, 32, 3)

@@ -68,7 +68,7 @@ def build(contexts, replies, names, images, tokens, seed=0):
 
 def benchmark_generation(model, contexts, roles, images, tokens, repeats):
     # Never stop early: both methods then decode exactly `tokens` tokens.
-    logits = model.get_layer("logits")
+    logits = model.backbone.get_layer("logits")
     bias = logits.bias.numpy()
     bias[END_ID] = -1e4
     logits.bias.assign(bias)

@@ -8,7 +8,15 @@ Example:
 (None, 1)
 """
 
-from keras_roleplay import applications, data, datasets, layers, metrics, training
+from keras_roleplay import (
+    applications,
+    data,
+    datasets,
+    layers,
+    metrics,
+    models,
+    training,
+)
 from keras_roleplay.version import __version__
 
 __all__ = [
@@ -18,5 +26,6 @@ __all__ = [
     "datasets",
     "layers",
     "metrics",
+    "models",
     "training",
 ]

@@ -32,6 +32,7 @@ def test_public_objects_have_examples():
         keras_roleplay.applications,
         keras_roleplay.data,
         keras_roleplay.layers,
+        keras_roleplay.models,
     ):
         for name in package.__all__:
             obj = getattr(package, name)

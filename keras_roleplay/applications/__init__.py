@@ -1,11 +1,16 @@
-"""Prebuilt models: one line builds each, `fit` trains it."""
+"""Prebuilt models: one line builds each, `fit` trains it.
 
-from keras_roleplay.applications.role_responder import (
+The generating models live in `keras_roleplay.models` (backbone, tokenizer,
+preprocessor and task, one folder a model); their tasks are exported here
+too.
+"""
+
+from keras_roleplay.applications.three_branch_classifier import ThreeBranchClassifier
+from keras_roleplay.models.role_responder import (
     RoleResponder,
     build_dialogue_vocabulary,
 )
-from keras_roleplay.applications.three_branch_classifier import ThreeBranchClassifier
-from keras_roleplay.applications.vgg16_lstm_captioner import (
+from keras_roleplay.models.vgg16_lstm_captioner import (
     VGG16LSTMCaptioner,
     build_caption_vocabulary,
 )

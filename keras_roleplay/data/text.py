@@ -3,7 +3,6 @@
 import re
 
 import numpy as np
-from keras_hub.layers import StartEndPacker
 from keras_hub.tokenizers import WordPieceTokenizer, compute_word_piece_vocabulary
 
 from keras_roleplay.utils.optional_tensorflow import require_tensorflow, tf
@@ -65,72 +64,6 @@ def check_generation_vocabulary(vocabulary, how_to_build):
             f"{how_to_build}. Received: {vocabulary[:6]}"
         )
     return vocabulary
-
-
-def generation_tokenizer_and_packer(vocabulary, packed_length):
-    """The tokenizer and `[START] ... [END]` packer of a generating model.
-
-    Make them eagerly, in the model's `__init__`: made lazily inside a first
-    `dataset.map`, their lookup tables would belong to that graph and break
-    the next pipeline.
-
-    Args:
-        vocabulary: tokens starting with `GENERATION_TOKENS`.
-        packed_length: length of a packed sequence, `[START]` and `[END]`
-            included.
-
-    Returns:
-        `(WordPieceTokenizer, StartEndPacker)`, or `(None, None)` where
-        TensorFlow is not installed: the model then works on token ids.
-
-    Example:
-
-    >>> tokenizer, packer = generation_tokenizer_and_packer(
-    ...     list(GENERATION_TOKENS) + ["hi"], 4)
-    >>> packer(tokenizer(["hi"])).numpy().tolist()
-    [[2, 4, 3, 0]]
-    """
-    if tf is None:
-        return None, None
-    tokenizer = WordPieceTokenizer(
-        vocabulary=vocabulary, lowercase=True, oov_token=UNK_TOKEN
-    )
-    packer = StartEndPacker(
-        sequence_length=packed_length,
-        start_value=START_ID,
-        end_value=END_ID,
-        pad_value=PAD_ID,
-    )
-    return tokenizer, packer
-
-
-def detokenize_generated(tokenizer, token_ids):
-    """Generated token ids -> strings: stops at `[END]`, drops `[PAD]`/`[START]`.
-
-    Args:
-        tokenizer: a KerasHub tokenizer whose vocabulary starts with
-            `GENERATION_TOKENS`.
-        token_ids: an int array `(batch, length)`.
-
-    Returns:
-        A list of strings, Chinese characters joined.
-
-    Example:
-
-    >>> from keras_hub.tokenizers import WordPieceTokenizer
-    >>> tokenizer = WordPieceTokenizer(list(GENERATION_TOKENS) + ["hi", "you"])
-    >>> detokenize_generated(tokenizer, [[2, 4, 5, 3, 4]])
-    ['hi you']
-    """
-    texts = []
-    for row in np.asarray(token_ids):
-        ids = [int(i) for i in row if int(i) not in (PAD_ID, START_ID)]
-        if END_ID in ids:
-            ids = ids[: ids.index(END_ID)]
-        text = tokenizer.detokenize([ids])[0] if ids else ""
-        text = text.decode() if isinstance(text, bytes) else str(text)
-        texts.append(join_cjk(text))
-    return texts
 
 
 def learn_word_piece_vocabulary(texts, vocabulary_size, reserved_tokens):

@@ -4,8 +4,9 @@ The folder follows KerasHub's preset layout, so its files mean what they
 mean there:
 
     config.json                    the model's class and constructor arguments
-                                   (the vocabulary left out), and how it was
-                                   compiled
+                                   (for a task: its backbone and preprocessor),
+                                   the vocabulary replaced by the path of its
+                                   file, and how it was compiled
     model.weights.h5               the weights
     assets/tokenizer/vocabulary.txt  one token a line (models that own one)
     metadata.json                  versions, parameter count, date
@@ -70,7 +71,7 @@ class PresetMixin:
         """
         os.makedirs(preset_dir, exist_ok=True)
         config = keras.saving.serialize_keras_object(self)
-        vocabulary = config["config"].pop("vocabulary", None)
+        vocabulary = _replace_vocabulary(config, VOCABULARY_FILE)
         if self.compiled:
             config["compile_config"] = self.get_compile_config()
         _write_json(os.path.join(preset_dir, CONFIG_FILE), config)
@@ -117,7 +118,7 @@ class PresetMixin:
         vocabulary_path = os.path.join(folder, VOCABULARY_FILE)
         if os.path.exists(vocabulary_path):
             with open(vocabulary_path, encoding="utf-8") as f:
-                config["config"]["vocabulary"] = f.read().splitlines()
+                _replace_vocabulary(config, f.read().splitlines(), VOCABULARY_FILE)
         found = keras.saving.get_registered_object(config.get("registered_name"))
         if not (isinstance(found, type) and issubclass(found, cls)):
             raise ValueError(
@@ -154,6 +155,32 @@ def _preset_folder(preset):
         f"{shipped_presets() or 'none yet'}; or pass a folder written by "
         "`model.save_to_preset`."
     )
+
+
+def _replace_vocabulary(config, replacement, placeholder=None):
+    """Replaces the `"vocabulary"` entries of a nested config in place.
+
+    Saving: the token list becomes the path of its file (`placeholder` is
+    `None`); loading: entries equal to `placeholder` become the tokens.
+
+    Returns:
+        The first vocabulary replaced (saving), else `None`.
+    """
+    found = None
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            value = node.get("vocabulary")
+            if placeholder is None and isinstance(value, list):
+                found = value if found is None else found
+                node["vocabulary"] = replacement
+            elif placeholder is not None and value == placeholder:
+                node["vocabulary"] = replacement
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
 
 
 def _write_json(path, value):

@@ -331,9 +331,9 @@ def test_no_role_is_the_zero_role_and_takes_global_constraints(trained):
     model, _ = trained
     inputs = next(iter(model.dialogue_dataset(["hello there"], ["yo ho"], [None])))[0]
     assert int(inputs["role"][0]) == -1
-    embedding = model.get_layer("role_embedding")
+    embedding = model.backbone.get_layer("role_embedding")
     np.testing.assert_allclose(embedding(np.array([-1])), np.zeros((1, 32)))
-    bias = model.get_layer("role_vocabulary_bias")
+    bias = model.backbone.get_layer("role_vocabulary_bias")
     np.testing.assert_allclose(bias(np.array([-1])), 0.0)
     free = model.generate(["hello there"] * 2, role=[None, "pirate"])
     assert all(isinstance(r, str) for r in free)

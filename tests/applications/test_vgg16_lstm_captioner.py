@@ -3,13 +3,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_roleplay.applications.vgg16_lstm_captioner import (
-    END_ID,
-    START_ID,
-    VGG16LSTMCaptioner,
-    build_caption_vocabulary,
-)
+from keras_roleplay.applications import VGG16LSTMCaptioner, build_caption_vocabulary
 from keras_roleplay.datasets import shapes_captions
+from keras_roleplay.utils.special_tokens import END_ID, START_ID
 from tests.saving import reload_in_fresh_process
 
 CAPTIONS = [["a red circle on the left"], ["a blue square", "a big blue square"]]
@@ -45,7 +41,7 @@ def test_output_is_logits_per_position():
 
 def test_plain_seed_model_has_no_attention():
     model = _model(attention=False)
-    names = [layer.name for layer in model.layers]
+    names = [layer.name for layer in model.backbone.layers]
     assert "visual_attention" not in names and "decoder_lstm" in names
     with pytest.raises(ValueError, match="attention=False"):
         model.generate(_images(1), max_length=2, return_attention=True)
@@ -218,7 +214,8 @@ def test_config_round_trip_keeps_vocabulary_and_preprocessing():
     assert clone.get_config() == config
     # Pretrained weights are in the saved file: the config never fetches them,
     # but keeps the input scaling they were trained with.
-    assert config["weights"] is None and config["image_preprocessing"] == "caffe"
+    backbone = config["backbone"]["config"]
+    assert backbone["weights"] is None and backbone["image_preprocessing"] == "caffe"
     assert _model().image_preprocessing == "symmetric"
 
 

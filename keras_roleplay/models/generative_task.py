@@ -1,0 +1,171 @@
+"""`GenerativeTask`: a backbone and a preprocessor that `generate` (KerasHub tasks)."""
+
+import keras
+import numpy as np
+
+from keras_roleplay.utils.generation import make_generate_function
+from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
+from keras_roleplay.utils.presets import PresetMixin
+from keras_roleplay.utils.sampling import get_sampler
+
+
+def delegated(owner, name):
+    """A read-only property that reads `self.<owner>.<name>`.
+
+    The task keeps its backbone's and preprocessor's settings visible under
+    the names they always had (`model.sequence_length`, `model.roles`...).
+    """
+    return property(
+        lambda self: getattr(getattr(self, owner), name),
+        doc=f"The {owner}'s `{name}`.",
+    )
+
+
+class GenerativeTask(PresetMixin, ModelDefaultsMixin, keras.Model):
+    """The base of `RoleResponder` and `VGG16LSTMCaptioner`.
+
+    KerasHub's task pattern (`keras_hub.models.Task`, `CausalLM`,
+    `Seq2SeqLM`): the task is a functional model over its **backbone** (the
+    network, numbers in and out), holds a **preprocessor** (strings and
+    images to backbone inputs, with the **tokenizer**), and adds `compile`
+    defaults, `generate` and presets. Its config is the serialized backbone
+    and preprocessor, so `.keras` files and presets rebuild both.
+
+    KerasHub's own base classes are not subclassed: they fix `generate`'s
+    signature (one prompt, no role, image or constraints), compile on
+    construction and load presets through Kaggle's format. What they do for
+    decoding is shared here: one compiled decoding function per sampler and
+    compile setting (`keras_roleplay.utils.generation`), KerasHub samplers,
+    and batches padded to one shape so each setting traces once.
+
+    Subclasses set `backbone_cls`, `preprocessor_cls` and
+    `shared_settings` (what both parts must agree on) and write
+    `generate_step(inputs, sampler, ...)` in `keras.ops`.
+
+    Args:
+        backbone: an instance of `backbone_cls`.
+        preprocessor: an instance of `preprocessor_cls`.
+        **kwargs: other `keras.Model` arguments (`name`, `trainable`).
+
+    A task from its parts (`RoleResponder(vocabulary, roles, ...)` builds
+    the same in one line):
+
+    Example:
+
+    >>> from keras_roleplay.models import (RoleResponder,
+    ...     RoleResponderBackbone, RoleResponderPreprocessor,
+    ...     build_dialogue_vocabulary)
+    >>> preprocessor = RoleResponderPreprocessor(
+    ...     build_dialogue_vocabulary(["hello", "good day"]), roles=["knight"],
+    ...     sequence_length=8)
+    >>> backbone = RoleResponderBackbone(preprocessor.vocabulary_size,
+    ...     num_roles=1, sequence_length=8, hidden_dim=8, num_heads=2,
+    ...     num_layers=1)
+    >>> model = RoleResponder(backbone=backbone, preprocessor=preprocessor)
+    >>> isinstance(model, GenerativeTask), model.backbone is backbone
+    (True, True)
+    >>> isinstance(model.generate("hello", role="knight", max_length=2), str)
+    True
+    """
+
+    backbone_cls = None
+    preprocessor_cls = None
+    shared_settings = ()
+
+    def __init__(self, backbone, preprocessor, **kwargs):
+        for argument, value, expected in (
+            ("backbone", backbone, self.backbone_cls),
+            ("preprocessor", preprocessor, self.preprocessor_cls),
+        ):
+            if not isinstance(value, expected):
+                raise TypeError(
+                    f"`{argument}` must be a {expected.__name__}. Received: "
+                    f"{argument}={value!r:.80} (type {type(value).__name__})"
+                )
+        for setting in self.shared_settings:
+            expected = getattr(backbone, setting)
+            received = getattr(preprocessor, setting)
+            if expected != received:
+                raise ValueError(
+                    f"The preprocessor does not match the backbone: its {setting} "
+                    f"is {received}, the backbone's {expected}. Build both with "
+                    "the same settings."
+                )
+        inputs = backbone.input
+        outputs = backbone(inputs)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.backbone = backbone
+        # Not a layer: kept out of Keras' tracking (it has no weights).
+        object.__setattr__(self, "preprocessor", preprocessor)
+        object.__setattr__(self, "_generate_functions", {})
+        object.__setattr__(self, "_samplers", {})
+
+    # === Text ===
+
+    tokenizer = delegated("preprocessor", "tokenizer")
+    vocabulary = delegated("preprocessor", "vocabulary")
+    vocabulary_size = delegated("preprocessor", "vocabulary_size")
+
+    def detokenize(self, token_ids):
+        """Token ids -> strings, stopping at `[END]`, without special tokens."""
+        return self.preprocessor.detokenize(token_ids)
+
+    # === Generation ===
+
+    def _get_sampler(self, sampler, num_beams, k, seed):
+        return get_sampler(self._samplers, sampler, num_beams, k, seed)
+
+    def _generate_function(self, key, generate_step, sampler):
+        """The compiled `generate_step`, one per `key` and compile setting.
+
+        `key` starts with `id(sampler)`: the sampler is memoised by the
+        model (`_get_sampler`), so its id is not reused while the function
+        lives.
+        """
+        key = (*key, bool(self.run_eagerly), bool(self.jit_compile))
+        if key not in self._generate_functions:
+            self._generate_functions[key] = make_generate_function(
+                self, generate_step, sampler
+            )
+        return self._generate_functions[key]
+
+    @staticmethod
+    def _padded_batches(arrays, batch_size):
+        """Yields `(size, batch)`: dicts of `batch_size` rows, the last padded.
+
+        Padding (with copies of the first row) keeps one batch shape, so
+        the decoding loop traces once.
+        """
+        count = len(next(iter(arrays.values())))
+        for start in range(0, count, batch_size):
+            batch = {
+                key: value[start : start + batch_size] for key, value in arrays.items()
+            }
+            size = len(next(iter(batch.values())))
+            yield (
+                size,
+                {
+                    key: np.concatenate(
+                        [value, np.repeat(value[:1], batch_size - size, axis=0)]
+                    )
+                    for key, value in batch.items()
+                },
+            )
+
+    # === Config ===
+
+    def get_config(self):
+        return {
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "preprocessor": keras.saving.serialize_keras_object(self.preprocessor),
+            "name": self.name,
+            "trainable": self.trainable,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("backbone", "preprocessor"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)

@@ -1,0 +1,351 @@
+"""`RoleResponderPreprocessor`: texts, roles and images to backbone inputs."""
+
+import numbers
+
+import keras
+import numpy as np
+
+from keras_roleplay.models.generation_preprocessor import GenerationPreprocessor
+from keras_roleplay.models.role_responder.tokenizer import RoleResponderTokenizer
+from keras_roleplay.utils.image_size import resize_to_model
+from keras_roleplay.utils.optional_tensorflow import tf
+from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
+from keras_roleplay.utils.special_tokens import PAD_ID
+from keras_roleplay.utils.validation import check_positive_int, check_rate
+
+
+@keras.saving.register_keras_serializable(package="keras_roleplay")
+class RoleResponderPreprocessor(GenerationPreprocessor):
+    """Strings, role names and images -> `RoleResponderBackbone` inputs.
+
+    Owns the vocabulary (its `RoleResponderTokenizer`) and the role names,
+    so the task's `generate` takes and returns strings. Called on a dict of
+    strings it returns `(inputs, targets, sample_weight)` for teacher
+    forcing, usable in `tf.data` (`dataset.map(preprocessor)`);
+    `dialogue_dataset` builds the whole pipeline.
+
+    Args:
+        vocabulary: tokens starting with `[PAD]`, `[UNK]`, `[START]`,
+            `[END]` (see `build_dialogue_vocabulary`).
+        roles: list of role names (their index is the role id).
+        sequence_length: context length in tokens.
+        reply_length: reply length in tokens; default `sequence_length`.
+        image_shape: the backbone's `(height, width, 3)`, or `None` for a
+            text-only model (images are resized to it).
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_roleplay.models.role_responder.tokenizer import (
+    ...     build_dialogue_vocabulary)
+    >>> preprocessor = RoleResponderPreprocessor(
+    ...     build_dialogue_vocabulary(["hello", "good day"]), roles=["knight"],
+    ...     sequence_length=8)
+    >>> inputs, targets, weights = preprocessor(
+    ...     {"context": ["hello"], "reply": ["good day"], "role": [0]})
+    >>> inputs["reply"].shape, preprocessor.detokenize(np.asarray(targets))
+    (TensorShape([1, 8]), ['good day'])
+    """
+
+    tokenizer_cls = RoleResponderTokenizer
+
+    def __init__(
+        self,
+        vocabulary,
+        roles,
+        sequence_length=32,
+        reply_length=None,
+        image_shape=None,
+    ):
+        self.sequence_length = check_positive_int("sequence_length", sequence_length)
+        self.reply_length = check_positive_int(
+            "reply_length", reply_length or sequence_length
+        )
+        super().__init__(vocabulary, self.reply_length + 1)
+        self.roles = _check_roles(roles)
+        self.image_shape = None if image_shape is None else tuple(image_shape)
+
+    @property
+    def num_roles(self):
+        return len(self.roles)
+
+    def role_ids(self, roles, count=None):
+        """Role names or ids -> an int array of ids, checked.
+
+        Args:
+            roles: a name or id, or a list of them; `None` means no role
+                (id -1: the role vector and word bias are left out, as
+                during role dropout).
+            count: if set, a single role is repeated `count` times and a
+                list must have `count` entries.
+
+        Raises:
+            ValueError: for an unknown name or an id out of range.
+        """
+        single = roles is None or isinstance(roles, (str, numbers.Integral))
+        items = [roles] if single else list(np.asarray(roles, dtype=object).ravel())
+        ids = []
+        for item in items:
+            if item is None:
+                ids.append(-1)
+            elif isinstance(item, (str, np.str_)):
+                if item not in self.roles:
+                    raise ValueError(
+                        f"Unknown role {str(item)!r}. This model knows the roles "
+                        f"{self.roles}. Received: role={str(item)!r}"
+                    )
+                ids.append(self.roles.index(item))
+            elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
+                if not 0 <= int(item) < self.num_roles:
+                    raise ValueError(
+                        f"Role ids must be in [0, {self.num_roles}) (this model "
+                        f"has {self.num_roles} roles). Received: role={int(item)}"
+                    )
+                ids.append(int(item))
+            else:
+                raise TypeError(
+                    "`role` must be a role name (str), an id (int) or None (no "
+                    "role), or a list of them. Received: "
+                    f"role={item!r} (type {type(item).__name__})"
+                )
+        if count is not None:
+            if single:
+                ids = ids * count
+            elif len(ids) != count:
+                raise ValueError(
+                    f"Got {len(ids)} roles for {count} contexts: pass one role, "
+                    f"or one per context. Received: {len(ids)} roles"
+                )
+        return np.array(ids, "int32")
+
+    def tokenize_context(self, contexts, truncate=True):
+        """Contexts (strings) -> `(batch, sequence_length)` token ids.
+
+        Args:
+            contexts: a string tensor or list of strings.
+            truncate: keep the last `sequence_length` tokens of a longer
+                context (the most recent words). With `False`, a longer
+                context raises a `ValueError` (eager inputs only).
+        """
+        tokens = self.tokenizer(tf.convert_to_tensor(contexts))
+        if isinstance(tokens, list):  # KerasHub returns lists when eager
+            tokens = tf.ragged.constant(tokens, dtype=tf.int32, ragged_rank=1)
+        lengths = tokens.row_lengths()
+        if not truncate and tf.executing_eagerly():
+            too_long = np.flatnonzero(lengths.numpy() > self.sequence_length)
+            if len(too_long):
+                raise ValueError(
+                    f"Context {int(too_long[0])} has "
+                    f"{int(lengths[too_long[0]])} tokens; this model reads at "
+                    f"most sequence_length={self.sequence_length}. Shorten it, "
+                    "or build the model with a larger `sequence_length`."
+                )
+        # Keep the last `sequence_length` tokens: the most recent words.
+        start = tf.maximum(lengths - self.sequence_length, 0)
+        kept = tf.ragged.boolean_mask(
+            tokens, tf.ragged.range(lengths) >= tf.expand_dims(start, 1)
+        )
+        return kept.to_tensor(default_value=PAD_ID, shape=(None, self.sequence_length))
+
+    def tokenize_reply(self, replies):
+        """Replies -> `(batch, reply_length + 1)` ids: `[START] ... [END]`, padded."""
+        return self.pack(replies)
+
+    def __call__(self, features):
+        """Maps a dict of strings to `(inputs, targets, sample_weight)`.
+
+        For `tf.data` (`dataset.map(preprocessor)`): `features` holds
+        `"context"` (strings), `"reply"` (strings), `"role"` (ids) and, for
+        an image model, `"image"`. Teacher forcing: the model reads
+        `reply[:-1]` and predicts `reply[1:]`; the sample weights mask the
+        padding out of the loss and the metrics.
+        """
+        ids = self.tokenize_reply(features["reply"])
+        targets = ids[:, 1:]
+        inputs = {
+            "role": tf.cast(features["role"], tf.int32),
+            "context": self.tokenize_context(features["context"]),
+            "reply": ids[:, :-1],
+        }
+        if self.image_shape is not None:
+            inputs["image"] = tf.cast(features["image"], tf.float32)
+        return inputs, targets, tf.cast(tf.not_equal(targets, PAD_ID), tf.float32)
+
+    def dialogue_dataset(
+        self,
+        contexts,
+        replies,
+        roles,
+        images=None,
+        batch_size=32,
+        shuffle=False,
+        seed=None,
+        role_dropout=0.0,
+    ):
+        """A `tf.data` pipeline ready for `fit`/`evaluate`.
+
+        The texts are tokenized once and kept in memory (cached); shuffling
+        and role dropout happen anew every epoch.
+
+        Args:
+            contexts: `n` strings (a question, the previous speech...).
+            replies: `n` strings, said by the role.
+            roles: `n` role names or ids (or one for all).
+            images: `(n, height, width, 3)` in `[0, 255]`, for an image model.
+            batch_size: examples per batch.
+            shuffle: reshuffle every epoch.
+            seed: shuffle and role-dropout seed.
+            role_dropout: share in `[0, 1)` of examples whose role is hidden
+                (id -1, which `RoleEmbedding` maps to the zero vector), drawn
+                anew every epoch. For training on small corpora: the model
+                learns what all roles share and the role as a refinement,
+                instead of memorising (role, context) pairs.
+
+        Raises:
+            ValueError: mismatched lengths, unknown roles, an image model
+                without images or a text-only model with images.
+        """
+        contexts = check_texts("contexts", contexts)
+        replies = check_texts("replies", replies)
+        if len(replies) != len(contexts):
+            raise ValueError(
+                "`contexts` and `replies` must have the same length. Received: "
+                f"{len(contexts)} contexts and {len(replies)} replies"
+            )
+        features = {
+            "context": contexts,
+            "reply": replies,
+            "role": self.role_ids(roles, count=len(contexts)),
+        }
+        images = self.check_images(images, len(contexts))
+        if images is not None:
+            features["image"] = images
+        role_dropout = check_rate("role_dropout", role_dropout)
+        # Tokenized once and cached; shuffled (and roles hidden) every epoch.
+        dataset = (
+            tf.data.Dataset.from_tensor_slices(features)
+            .batch(256)
+            .map(self.__call__, num_parallel_calls=PARALLEL_CALLS)
+            .unbatch()
+            .apply(tf.data.experimental.assert_cardinality(len(contexts)))
+            .cache()
+        )
+        if role_dropout:
+
+            def hide_role(inputs, targets, weights):
+                hidden = tf.random.uniform((), seed=seed) < role_dropout
+                role = tf.where(hidden, -1, inputs["role"])
+                return {**inputs, "role": role}, targets, weights
+
+            dataset = dataset.map(hide_role, num_parallel_calls=PARALLEL_CALLS)
+        return finish_pipeline(
+            dataset,
+            batch_size,
+            shuffle_buffer=len(contexts) if shuffle else None,
+            seed=seed,
+        )
+
+    def check_images(self, images, count):
+        """`None`, one image or `count` images -> `(count, *image_shape)` or `None`.
+
+        Images of another size are resized to `image_shape`; one image is
+        repeated for every context.
+        """
+        if self.image_shape is None:
+            if images is not None:
+                raise ValueError(
+                    "This RoleResponder is text-only (built with "
+                    "image_shape=None), so it takes no image. Received: images "
+                    f"with shape {np.shape(images)}. Build it with `image_shape` "
+                    "to answer about images."
+                )
+            return None
+        if images is None:
+            raise ValueError(
+                f"This RoleResponder answers about images of shape "
+                f"{self.image_shape}: pass `image`/`images`. Received: None"
+            )
+        shape = np.shape(images)
+        images = resize_to_model(images, self.image_shape)
+        if len(images) not in (1, count):
+            raise ValueError(
+                f"`images` must be one image or {count} (one per context). "
+                f"Received: images with shape {shape}"
+            )
+        if len(images) != count:
+            images = np.repeat(images, count, axis=0)
+        return images
+
+    def check_context_ids(self, context_ids):
+        """Token ids `(n, <= sequence_length)` (or one row), padded to the model's."""
+        context_ids = np.asarray(context_ids)
+        if context_ids.ndim == 1:
+            context_ids = context_ids[None]
+        if context_ids.ndim != 2 or context_ids.shape[1] > self.sequence_length:
+            raise ValueError(
+                "Token ids for `context` must have shape (n, length) with length "
+                f"<= sequence_length={self.sequence_length}. Received: context "
+                f"with shape {context_ids.shape}"
+            )
+        if context_ids.size and not (
+            0 <= context_ids.min() and context_ids.max() < self.vocabulary_size
+        ):
+            raise ValueError(
+                f"Token ids for `context` must be in [0, {self.vocabulary_size}) "
+                f"(the vocabulary size). Received: ids from {context_ids.min()} "
+                f"to {context_ids.max()}"
+            )
+        padding = self.sequence_length - context_ids.shape[1]
+        return np.pad(context_ids.astype("int32"), ((0, 0), (0, padding)))
+
+    def get_config(self):
+        return {
+            "vocabulary": list(self.vocabulary),
+            "roles": list(self.roles),
+            "sequence_length": self.sequence_length,
+            "reply_length": self.reply_length,
+            "image_shape": self.image_shape,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _check_roles(roles):
+    if isinstance(roles, (str, bytes)) or not hasattr(roles, "__iter__"):
+        raise TypeError(
+            f"`roles` must be a list of role names. Received: roles={roles!r:.60}"
+        )
+    roles = [str(r) for r in roles]
+    if not roles or len(set(roles)) != len(roles) or not all(roles):
+        raise ValueError(
+            "`roles` must be a non-empty list of distinct, non-empty role names. "
+            f"Received: roles={roles}"
+        )
+    return roles
+
+
+def is_token_ids(value):
+    """Whether `value` is an array of integers (token ids), not strings."""
+    return isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.integer)
+
+
+def check_texts(name, texts):
+    """A non-empty list of strings -> a NumPy array of str, or a clear error."""
+    if isinstance(texts, (str, bytes)) or not hasattr(texts, "__iter__"):
+        raise TypeError(
+            f"`{name}` must be a list of strings. Received: {name}={texts!r:.60}"
+        )
+    texts = np.asarray(list(texts), dtype=object)
+    if texts.ndim != 1 or not len(texts):
+        raise ValueError(
+            f"`{name}` must be a non-empty list of strings. Received: {name} "
+            f"with shape {texts.shape}"
+        )
+    if not all(isinstance(t, (str, np.str_)) for t in texts):
+        raise TypeError(
+            f"`{name}` must hold strings. Received: a "
+            f"{type(next(t for t in texts if not isinstance(t, str))).__name__}"
+        )
+    return texts.astype(str)

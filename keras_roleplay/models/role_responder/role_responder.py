@@ -1,0 +1,568 @@
+"""`RoleResponder`: a Transformer that answers in the voice of a role (the task)."""
+
+import functools
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_roleplay.models.generative_task import GenerativeTask, delegated
+from keras_roleplay.models.role_responder.backbone import RoleResponderBackbone
+from keras_roleplay.models.role_responder.preprocessor import (
+    RoleResponderPreprocessor,
+    check_texts,
+    is_token_ids,
+)
+from keras_roleplay.models.role_responder.tokenizer import build_dialogue_vocabulary
+from keras_roleplay.utils.compiling import compile_token_defaults
+from keras_roleplay.utils.sampling import (
+    NEG_INF,
+    block_banned_sequences,
+    mask_next_token_logits,
+    previous_tokens,
+)
+from keras_roleplay.utils.special_tokens import END_ID, PAD_ID, START_ID, UNK_ID
+from keras_roleplay.utils.validation import check_positive_int
+
+# The backbone's architecture arguments a flat `RoleResponder(...)` takes.
+BACKBONE_ARGUMENTS = (
+    "sequence_length",
+    "reply_length",
+    "image_shape",
+    "image_encoder",
+    "image_weights",
+    "cnn_filters",
+    "num_layers",
+    "hidden_dim",
+    "intermediate_dim",
+    "num_heads",
+    "dropout",
+    "bidirectional_fusion",
+    "use_role",
+)
+
+
+@keras.saving.register_keras_serializable(package="keras_roleplay")
+class RoleResponder(GenerativeTask):
+    """Answers a context in the voice of a role, optionally about an image.
+
+    The role-play model of seeds 001 (§3.2-3.3: a role embedding and an
+    encoder-decoder Transformer), 003 (§3.2: cross-modal attention; §4.1:
+    the Transformer) and 002 (§9.1: role-specific vocabulary at decoding),
+    as a task of KerasHub's pattern (see `GenerativeTask`):
+
+    - `model.backbone`, a `RoleResponderBackbone`: the network (a role
+      vector and a per-role word bias, a Transformer encoder over the role
+      and context, an optional image encoder fused by cross-modal
+      attention, a Transformer decoder); token ids and images in, logits
+      out. Its docstring tells the architecture and its inputs;
+    - `model.preprocessor`, a `RoleResponderPreprocessor`: contexts,
+      replies, role names and images to backbone inputs, with the
+      `RoleResponderTokenizer` (`model.tokenizer`);
+    - here: `generate`, `compile` defaults and presets.
+
+    Build it in one line from flat arguments (below), or from a backbone and
+    a preprocessor (`RoleResponder(backbone=..., preprocessor=...)`).
+
+    The model owns its vocabulary and role names, so `generate` takes and
+    returns strings and a saved model keeps both. `generate` decodes with
+    key/value caches (the KerasHub `call_with_cache` pattern): each new
+    token costs one decoder step, not a re-run of the reply so far.
+
+    `use_role=False` builds the same network without the role (the role
+    input is ignored): the ablation that tells what the role adds.
+
+    Args:
+        vocabulary: list of tokens starting with `[PAD]`, `[UNK]`,
+            `[START]`, `[END]` (see `build_dialogue_vocabulary`, or use
+            `RoleResponder.from_dialogues`).
+        roles: list of role names (their index is the role id).
+        **architecture: `sequence_length` (32), `reply_length`,
+            `image_shape` (`None`: text only), `image_encoder` (`"cnn"` or
+            `"vgg16"`), `image_weights`, `cnn_filters`, `num_layers` (2),
+            `hidden_dim` (128), `intermediate_dim`, `num_heads` (4),
+            `dropout` (0.1), `bidirectional_fusion`, `use_role` (`False`:
+            the no-role ablation): see `RoleResponderBackbone`.
+        backbone: a `RoleResponderBackbone`, instead of `vocabulary`,
+            `roles` and the architecture (then `preprocessor` too).
+        preprocessor: a `RoleResponderPreprocessor` matching `backbone`.
+        name: model name.
+        **kwargs: other `keras.Model` arguments (`trainable`, `dtype`).
+
+    Example:
+
+    >>> import numpy as np
+    >>> model = RoleResponder.from_dialogues(
+    ...     ["hello", "good day to you", "hi !"], roles=["knight", "pirate"],
+    ...     sequence_length=8, hidden_dim=8, num_heads=2, num_layers=1)
+    >>> model.compile()
+    >>> data = model.dialogue_dataset(["hello", "hello"],
+    ...     ["good day to you", "hi !"], ["knight", "pirate"], batch_size=2)
+    >>> _ = model.fit(data, verbose=0)
+    >>> reply = model.generate("hello", role="pirate", max_length=3)
+    >>> isinstance(reply, str)  # a list of contexts gives a list of replies
+    True
+    """
+
+    backbone_cls = RoleResponderBackbone
+    preprocessor_cls = RoleResponderPreprocessor
+    shared_settings = (
+        "vocabulary_size",
+        "num_roles",
+        "sequence_length",
+        "reply_length",
+        "image_shape",
+    )
+
+    def __init__(
+        self,
+        vocabulary=None,
+        roles=None,
+        backbone=None,
+        preprocessor=None,
+        name="role_responder",
+        **kwargs,
+    ):
+        architecture = {
+            key: kwargs.pop(key) for key in BACKBONE_ARGUMENTS if key in kwargs
+        }
+        if backbone is None:
+            if vocabulary is None or roles is None:
+                raise ValueError(
+                    "Pass `vocabulary` and `roles` (or `backbone` and "
+                    "`preprocessor`). Received: vocabulary="
+                    f"{vocabulary!r:.40}, roles={roles!r:.40}"
+                )
+            # The preprocessor first: it checks the vocabulary and roles.
+            preprocessor = RoleResponderPreprocessor(
+                vocabulary,
+                roles,
+                sequence_length=architecture.get("sequence_length", 32),
+                reply_length=architecture.get("reply_length"),
+                image_shape=architecture.get("image_shape"),
+            )
+            backbone = RoleResponderBackbone(
+                vocabulary_size=preprocessor.vocabulary_size,
+                num_roles=preprocessor.num_roles,
+                **architecture,
+            )
+        elif vocabulary is not None or roles is not None or architecture:
+            raise ValueError(
+                "Pass either `backbone` and `preprocessor`, or `vocabulary`, "
+                "`roles` and the architecture arguments, not both. Received: "
+                f"backbone and {sorted(architecture)}"
+                + (" and vocabulary" if vocabulary is not None else "")
+                + (" and roles" if roles is not None else "")
+            )
+        super().__init__(backbone, preprocessor, name=name, **kwargs)
+
+    @classmethod
+    def from_dialogues(cls, texts, roles, vocabulary_size=2000, **kwargs):
+        """Builds a responder whose vocabulary is learned from `texts`.
+
+        Args:
+            texts: the contexts and replies it will be trained on (strings).
+            roles: list of role names.
+            vocabulary_size: maximum vocabulary size.
+            **kwargs: the other constructor arguments.
+        """
+        vocabulary = build_dialogue_vocabulary(texts, vocabulary_size)
+        return cls(vocabulary=vocabulary, roles=roles, **kwargs)
+
+    # === The parts' settings, under the names they always had ===
+
+    roles = delegated("preprocessor", "roles")
+    num_roles = delegated("preprocessor", "num_roles")
+    sequence_length = delegated("backbone", "sequence_length")
+    reply_length = delegated("backbone", "reply_length")
+    image_shape = delegated("backbone", "image_shape")
+    image_encoder = delegated("backbone", "image_encoder")
+    cnn_filters = delegated("backbone", "cnn_filters")
+    num_layers = delegated("backbone", "num_layers")
+    hidden_dim = delegated("backbone", "hidden_dim")
+    intermediate_dim = delegated("backbone", "intermediate_dim")
+    num_heads = delegated("backbone", "num_heads")
+    dropout = delegated("backbone", "dropout")
+    bidirectional_fusion = delegated("backbone", "bidirectional_fusion")
+    use_role = delegated("backbone", "use_role")
+    feature_grid = delegated("backbone", "feature_grid")
+
+    # === Text (the preprocessor's) ===
+
+    def role_ids(self, roles, count=None):
+        """Role names or ids -> ids (`RoleResponderPreprocessor.role_ids`)."""
+        return self.preprocessor.role_ids(roles, count=count)
+
+    def tokenize_context(self, contexts, truncate=True):
+        """Contexts -> `(batch, sequence_length)` ids (see the preprocessor)."""
+        return self.preprocessor.tokenize_context(contexts, truncate=truncate)
+
+    def tokenize_reply(self, replies):
+        """Replies -> `(batch, reply_length + 1)` ids: `[START] ... [END]`, padded."""
+        return self.preprocessor.tokenize_reply(replies)
+
+    def preprocess(self, features):
+        """Strings to `(inputs, targets, sample_weight)`: the preprocessor's call."""
+        return self.preprocessor(features)
+
+    def dialogue_dataset(self, contexts, replies, roles, images=None, **kwargs):
+        """A `tf.data` pipeline for `fit`/`evaluate`.
+
+        See `RoleResponderPreprocessor.dialogue_dataset` for the arguments
+        (`batch_size`, `shuffle`, `seed`, `role_dropout`).
+        """
+        return self.preprocessor.dialogue_dataset(
+            contexts, replies, roles, images=images, **kwargs
+        )
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Configures training; `"auto"` picks what suits a responder.
+
+        `"auto"`: AdamW(1e-3, weight decay 0.01), sparse categorical
+        cross-entropy on the logits, and token accuracy, masked by the sample
+        weights of `preprocess` (use `weighted_metrics` for your own).
+        """
+        if optimizer == "auto":
+            optimizer = keras.optimizers.AdamW(1e-3, weight_decay=0.01)
+        loss, metrics, kwargs = compile_token_defaults(loss, metrics, kwargs)
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    # === Generation ===
+
+    def generate(
+        self,
+        context,
+        role,
+        image=None,
+        max_length=None,
+        sampler="greedy",
+        num_beams=4,
+        k=5,
+        seed=None,
+        allowed_tokens=None,
+        banned_tokens=None,
+        batch_size=32,
+        truncate_context=False,
+    ):
+        """Replies to `context` as `role`, one token at a time, with caches.
+
+        Role-specific vocabulary constraints (seed 002 §9.1) are logit masks:
+        a banned word is never generated (like Hugging Face's
+        `bad_words_ids`: a word of several word pieces is blocked at its
+        last piece when the ones before it were just generated); with
+        `allowed_tokens`, only the word pieces of the allowed words (and
+        `[END]`) can be generated.
+
+        Encoding, cache seeding and the sampler's loop run as one compiled
+        function on every Keras backend (`generate_step`), as KerasHub's
+        `CausalLM.generate` does: a TF graph, XLA-compiled when the model's
+        `jit_compile` is on (`compile(jit_compile=True)`, or `"auto"` on a
+        GPU); `jax.jit` on JAX; eager under `torch.no_grad()` on PyTorch.
+
+        Args:
+            context: a string or a list of strings; or token ids, an int
+                array `(n, length)` (or `(length,)`) with `length <=
+                sequence_length` and 0 for padding (no tokenizer needed:
+                this works without TensorFlow).
+            role: a role name or id, or one per context; `None` replies
+                without a role (best after training with `role_dropout`).
+            image: for an image model, one image `(height, width, 3)` or one
+                per context `(n, height, width, 3)`, values in `[0, 255]`.
+            max_length: most tokens per reply (default and maximum:
+                `reply_length`).
+            sampler: `"greedy"`, `"beam"`, `"top_k"` or a
+                `keras_hub.samplers.Sampler`.
+            num_beams: beams for `"beam"`.
+            k: candidates for `"top_k"`.
+            seed: random seed for `"top_k"`.
+            allowed_tokens: `None`, a list of words allowed for every role,
+                or a dict `{role name: list of words}` (roles left out are
+                unconstrained).
+            banned_tokens: `None`, a list of words banned for every role, or
+                a dict `{role name: list of words}`.
+            batch_size: contexts decoded at once.
+            truncate_context: keep the last `sequence_length` tokens of a
+                longer context (as training does) instead of raising.
+
+        Returns:
+            A reply string for one context (a string, or one row of ids), a
+            list of them for a list. From token ids: an int array
+            `(n, max_length)` (or `(max_length,)`), the reply's ids up to and
+            including `[END]`, then `[PAD]` (0).
+
+        Raises:
+            ValueError: an unknown role or sampler, a context longer than
+                `sequence_length`, an image for a text-only model or none
+                for an image model, `max_length` above `reply_length`.
+        """
+        single = isinstance(context, str) or (
+            is_token_ids(context) and np.ndim(context) == 1
+        )
+        if is_token_ids(context):
+            context_ids = self.preprocessor.check_context_ids(context)
+        else:
+            contexts = check_texts("context", [context] if single else context)
+            context_ids = self.tokenize_context(contexts, truncate=truncate_context)
+            context_ids = np.asarray(context_ids)
+        count = len(context_ids)
+        role_ids = self.role_ids(role, count=count)
+        images = self.preprocessor.check_images(image, count)
+        max_length = check_positive_int("max_length", max_length or self.reply_length)
+        if max_length > self.reply_length:
+            raise ValueError(
+                f"`max_length` can be at most reply_length={self.reply_length} "
+                f"(the reply positions this model learned). Received: "
+                f"max_length={max_length}"
+            )
+        sampler = self._get_sampler(sampler, num_beams, k, seed)
+        constraints = self._constraints(allowed_tokens, banned_tokens)
+        batch_size = min(check_positive_int("batch_size", batch_size), count)
+        arrays = {"role": role_ids, "context": context_ids}
+        if images is not None:
+            arrays["image"] = images
+        generated = []
+        for size, batch in self._padded_batches(arrays, batch_size):
+            ids = self._generate_ids(batch, max_length, sampler, constraints)
+            generated.append(ids[:size, 1:])  # without [START]
+        generated = np.concatenate(generated)
+        replies = generated if is_token_ids(context) else self.detokenize(generated)
+        return replies[0] if single else replies
+
+    def _word_pieces(self, words, argument):
+        if isinstance(words, str) or not hasattr(words, "__iter__"):
+            raise TypeError(
+                f"`{argument}` must be a list of words (or a dict of such lists "
+                f"per role). Received: {argument}={words!r:.60}"
+            )
+        pieces = []
+        for word in words:
+            ids = [int(i) for i in np.asarray(self.tokenizer(str(word)))]
+            if not ids or any(i == UNK_ID for i in ids):
+                raise ValueError(
+                    f"`{argument}` holds {word!r}, which this model's vocabulary "
+                    "cannot spell (it maps to [UNK] or to nothing), so it could "
+                    "never be generated."
+                )
+            pieces.append(ids)
+        return pieces
+
+    def _per_role(self, value, argument):
+        """A list (every role, and no role) or a dict by role name -> {row: words}.
+
+        Rows are role ids, and `num_roles` for "no role" (id -1).
+        """
+        if value is None:
+            return {}
+        if isinstance(value, dict):
+            return {
+                int(self.role_ids(name)[0]): self._word_pieces(words, argument)
+                for name, words in value.items()
+            }
+        pieces = self._word_pieces(value, argument)
+        return {r: pieces for r in range(self.num_roles + 1)}
+
+    def _constraints(self, allowed_tokens, banned_tokens):
+        """Role-indexed masks: allowed token ids, and banned word sequences.
+
+        One row per role and a last row for "no role".
+        """
+        vocabulary_size = self.vocabulary_size
+        allowed = np.ones((self.num_roles + 1, vocabulary_size), bool)
+        for role_id, words in self._per_role(allowed_tokens, "allowed_tokens").items():
+            allowed[role_id] = False
+            allowed[role_id, END_ID] = True
+            for ids in words:
+                allowed[role_id, ids] = True
+        sequences = {}  # word-piece sequence -> roles that ban it
+        for role_id, words in self._per_role(banned_tokens, "banned_tokens").items():
+            for ids in words:
+                if len(ids) == 1:
+                    allowed[role_id, ids[0]] = False
+                else:
+                    roles = sequences.setdefault(
+                        tuple(ids), np.zeros(self.num_roles + 1, bool)
+                    )
+                    roles[role_id] = True
+        return allowed, sequences
+
+    def _generate_ids(self, batch, max_length, sampler, constraints):
+        allowed, sequences = constraints
+        size = len(batch["role"])
+        prompt = np.zeros((size, max_length + 1), "int32")
+        prompt[:, 0] = START_ID
+        mask = np.zeros_like(prompt, dtype=bool)
+        mask[:, 0] = True
+        rows = np.where(batch["role"] >= 0, batch["role"], self.num_roles)
+        banned_sequences = list(sequences)
+        sequence_roles = (
+            np.stack([sequences[s][rows] for s in banned_sequences], axis=1)
+            if banned_sequences
+            else np.zeros((size, 1), bool)  # a width of 0 upsets beam search
+        )
+        generate_function = self._generate_function(
+            (id(sampler), tuple(banned_sequences)),
+            functools.partial(
+                self.generate_step, sampler=sampler, banned_sequences=banned_sequences
+            ),
+            sampler,
+        )
+        return generate_function(
+            {
+                "model_inputs": batch,
+                "prompt": prompt,
+                "mask": mask,
+                "allowed": allowed[rows],
+                "sequence_roles": sequence_roles,
+            }
+        )
+
+    def _start_cache(self, inputs, prompt):
+        """Encodes the inputs and seeds the caches with `[START]`."""
+        memory, memory_mask, role_bias = self.backbone.encode(inputs)
+        size, length = ops.shape(prompt)[0], ops.shape(prompt)[1]
+        heads, head_dim = self.num_heads, self.hidden_dim // self.num_heads
+        dtype = keras.backend.standardize_dtype(memory.dtype)
+        self_caches = ops.zeros(
+            (size, self.num_layers, 2, length, heads, head_dim), dtype
+        )
+        cross_caches = ops.zeros(
+            (size, self.num_layers, 2, ops.shape(memory)[1], heads, head_dim), dtype
+        )
+        # The first step also fills the cross-attention keys/values.
+        _, self_caches, cross_caches = self.backbone.call_with_cache(
+            prompt[:, :1],
+            0,
+            self_caches,
+            cross_caches,
+            memory,
+            memory_mask,
+            role_bias,
+            seed_cross_caches=True,
+        )
+        return {
+            "self_caches": self_caches,
+            "cross_caches": cross_caches,
+            "memory": memory,
+            "memory_mask": memory_mask,
+            "role_bias": role_bias,
+        }
+
+    def generate_step(self, inputs, sampler, banned_sequences=()):
+        """Encoding, cache seeding and the sampler's decoding loop, in one step.
+
+        Backend-agnostic (`keras.ops`); `generate` compiles it for the
+        backend (`keras_roleplay.utils.generation.make_generate_function`).
+
+        Args:
+            inputs: a dict: `"model_inputs"` (`"role"`, `"context"` and, for
+                an image model, `"image"`), `"prompt"` `(batch, length)`
+                int (`[START]` then padding), `"mask"` (True where the prompt
+                is given), `"allowed"` `(batch, vocabulary_size)` bool and
+                `"sequence_roles"` `(batch, max(1, len(banned_sequences)))`
+                bool (which rows ban which word-piece sequence).
+            sampler: a `keras_hub.samplers.Sampler`.
+            banned_sequences: word-piece sequences (tuples of ids) blocked at
+                their last piece.
+
+        Returns:
+            `(batch, length)` token ids.
+        """
+        prompt = inputs["prompt"]
+
+        def next_token_logits(prompt, cache, index):
+            tokens = previous_tokens(prompt, index)
+            logits, self_caches, _ = self.backbone.call_with_cache(
+                tokens,
+                index - 1,
+                cache["self_caches"],
+                cache["cross_caches"],
+                cache["memory"],
+                cache["memory_mask"],
+                cache["role_bias"],
+            )
+            keep = block_banned_sequences(
+                cache["allowed"],
+                prompt,
+                index,
+                banned_sequences,
+                cache["sequence_roles"],
+            )
+            logits = mask_next_token_logits(logits[:, 0], tokens[:, 0], keep)
+            return logits, None, {**cache, "self_caches": self_caches}
+
+        cache = self._start_cache(inputs["model_inputs"], prompt)
+        cache.update(allowed=inputs["allowed"], sequence_roles=inputs["sequence_roles"])
+        return sampler(
+            next_token_logits,
+            prompt,
+            cache=cache,
+            index=1,
+            mask=inputs["mask"],
+            stop_token_ids=[END_ID],
+            model=self,
+        )
+
+    def generate_without_cache(self, context, role, image=None, max_length=None):
+        """Greedy replies by re-running the whole model on the reply so far.
+
+        The reference `generate` is measured against (it must give the same
+        greedy replies): each new token costs a full forward pass.
+        """
+        contexts = [context] if isinstance(context, str) else context
+        contexts = check_texts("context", contexts)
+        inputs = {
+            "role": self.role_ids(role, count=len(contexts)),
+            "context": self.tokenize_context(contexts, truncate=False).numpy(),
+        }
+        images = self.preprocessor.check_images(image, len(contexts))
+        if images is not None:
+            inputs["image"] = images
+        max_length = min(max_length or self.reply_length, self.reply_length)
+        reply = np.zeros((len(contexts), self.reply_length + 1), "int32")
+        reply[:, 0] = START_ID
+        done = np.zeros(len(contexts), bool)
+        for index in range(max_length):
+            prefix = {**inputs, "reply": reply[:, : self.reply_length]}
+            logits = np.asarray(self.predict_on_batch(prefix))[:, index].copy()
+            logits[:, [PAD_ID, START_ID]] = NEG_INF
+            token = np.where(done, PAD_ID, logits.argmax(-1))
+            done |= token == END_ID
+            reply[:, index + 1] = token
+        return self.detokenize(reply)
+
+    # === Attention for plots ===
+
+    def attention_maps(self, context, role, image):
+        """Where each context token looked in the image (cross-modal attention).
+
+        Args:
+            context: a string.
+            role: a role name or id.
+            image: one image `(height, width, 3)`.
+
+        Returns:
+            A dict with `"tokens"` (the role marker `"<role>"` then the
+            context's word pieces) and `"maps"`, an array
+            `(tokens, grid_height, grid_width)` averaged over the heads, for
+            `keras_roleplay.utils.plotting.plot_caption_attention`.
+        """
+        if self.image_shape is None:
+            raise ValueError(
+                "This RoleResponder is text-only (image_shape=None): it has no "
+                "image attention to show."
+            )
+        images = self.preprocessor.check_images(image, 1)
+        context_ids = self.tokenize_context([context], truncate=False).numpy()
+        inputs = {
+            "role": self.role_ids(role, count=1),
+            "context": context_ids,
+            "image": images,
+        }
+        scores = self.backbone.fusion_scores(inputs)
+        maps = ops.convert_to_numpy(ops.mean(scores, axis=1))[0]
+        length = 1 + int((context_ids[0] != PAD_ID).sum())
+        tokens = ["<role>"] + [self.vocabulary[i] for i in context_ids[0] if i]
+        return {
+            "tokens": tokens,
+            "maps": maps[:length].reshape((length, *self.feature_grid)),
+        }

@@ -1,0 +1,23 @@
+"""The captioner in KerasHub's parts: backbone, tokenizer, preprocessor, task."""
+
+from keras_roleplay.models.vgg16_lstm_captioner.backbone import (
+    VGG16LSTMCaptionerBackbone,
+)
+from keras_roleplay.models.vgg16_lstm_captioner.preprocessor import (
+    VGG16LSTMCaptionerPreprocessor,
+)
+from keras_roleplay.models.vgg16_lstm_captioner.tokenizer import (
+    VGG16LSTMCaptionerTokenizer,
+    build_caption_vocabulary,
+)
+from keras_roleplay.models.vgg16_lstm_captioner.vgg16_lstm_captioner import (
+    VGG16LSTMCaptioner,
+)
+
+__all__ = [
+    "VGG16LSTMCaptioner",
+    "VGG16LSTMCaptionerBackbone",
+    "VGG16LSTMCaptionerPreprocessor",
+    "VGG16LSTMCaptionerTokenizer",
+    "build_caption_vocabulary",
+]
