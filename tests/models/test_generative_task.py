@@ -63,10 +63,19 @@ def test_task_from_parts_is_the_one_line_model():
 
 
 def test_config_is_json_and_rebuilds_the_parts():
-    model = RoleResponder(build_dialogue_vocabulary(TEXTS), ROLES, **SMALL)
+    # NumPy sizes (an image array's shape) become plain ints in the config.
+    image_shape = np.zeros((1, 16, 16, 3)).shape[1:]
+    model = RoleResponder(
+        build_dialogue_vocabulary(TEXTS),
+        ROLES,
+        image_shape=tuple(np.int64(d) for d in image_shape),
+        cnn_filters=(4,),
+        **SMALL,
+    )
     config = json.loads(json.dumps(model.get_config()))
     assert config["backbone"]["class_name"] == "RoleResponderBackbone"
     assert config["preprocessor"]["config"]["roles"] == ROLES
+    assert config["preprocessor"]["config"]["image_shape"] == [16, 16, 3]
     clone = RoleResponder.from_config(config)
     assert isinstance(clone.backbone, RoleResponderBackbone)
     assert clone.get_config() == model.get_config()

@@ -11,7 +11,11 @@ from keras_roleplay.utils.image_size import resize_to_model
 from keras_roleplay.utils.optional_tensorflow import tf
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
 from keras_roleplay.utils.special_tokens import PAD_ID
-from keras_roleplay.utils.validation import check_positive_int, check_rate
+from keras_roleplay.utils.validation import (
+    check_positive_int,
+    check_rate,
+    check_shape,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_roleplay")
@@ -63,7 +67,11 @@ class RoleResponderPreprocessor(GenerationPreprocessor):
         )
         super().__init__(vocabulary, self.reply_length + 1)
         self.roles = _check_roles(roles)
-        self.image_shape = None if image_shape is None else tuple(image_shape)
+        if image_shape is not None:
+            image_shape = check_shape(
+                "image_shape", image_shape, (3,), "height, width, 3"
+            )
+        self.image_shape = image_shape
 
     @property
     def num_roles(self):
