@@ -1,6 +1,6 @@
-"""The package works on a machine with JAX alone: import, build every model,
-`fit` on arrays, `generate` from token ids, save and load. Only strings and
-`tf.data` need TensorFlow, and say so.
+"""The package works on a machine with JAX alone: import, build every model
+(the role judge too), `fit` on arrays, `generate` from token ids, save and
+load. Only strings and `tf.data` need TensorFlow, and say so.
 
 Runs in a child process where `import tensorflow` fails (as on the GPU
 machines, which have JAX and PyTorch but no TensorFlow).
@@ -33,6 +33,7 @@ CHILD = textwrap.dedent(
     import keras_roleplay
     from keras_roleplay.applications import (
         RoleResponder, ThreeBranchClassifier, VGG16LSTMCaptioner)
+    from keras_roleplay.metrics import RoleJudge
     from keras_roleplay.utils.special_tokens import GENERATION_TOKENS
 
     keras.utils.set_random_seed(0)
@@ -89,6 +90,11 @@ CHILD = textwrap.dedent(
     report["captioner_generated"] = captioner.generate(
         images[:2], detokenize=False).tolist()
 
+    judge = RoleJudge(vocabulary, roles=["knight", "pirate"], sequence_length=4,
+                      hidden_dim=8, num_heads=2)
+    speeches = np.where(role[:, None] == 0, [8, 9, 0, 0], [6, 7, 0, 0])
+    report["judge"] = losses(judge, speeches, role, epochs=30)
+
     path = os.path.join(sys.argv[1], "responder.keras")
     responder.save(path)
     loaded = keras.models.load_model(path, safe_mode=True)
@@ -116,7 +122,7 @@ def report(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["classifier", "responder", "captioner"])
+@pytest.mark.parametrize("name", ["classifier", "responder", "captioner", "judge"])
 def test_every_model_builds_and_learns_from_arrays(report, name):
     assert report[name][-1] < 0.8 * report[name][0], report[name]
 

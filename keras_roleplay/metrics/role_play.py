@@ -21,7 +21,7 @@ from keras_hub.tokenizers import WordPieceTokenizer
 
 from keras_roleplay.data.text import PAD_ID
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
-from keras_roleplay.utils.optional_tensorflow import tf
+from keras_roleplay.utils.optional_tensorflow import require_tensorflow, tf
 from keras_roleplay.utils.pipeline import finish_pipeline
 from keras_roleplay.utils.presets import PresetMixin
 from keras_roleplay.utils.validation import check_positive_int, check_rate
@@ -118,16 +118,22 @@ class RoleJudge(PresetMixin, ModelDefaultsMixin, keras.Model):
         self.hidden_dim = hidden_dim
         self.num_heads = num_heads
         self.dropout = dropout
-        tokenizer = WordPieceTokenizer(
-            vocabulary=vocabulary,
-            lowercase=True,
-            oov_token="[UNK]",
-            sequence_length=sequence_length,
-        )
+        # Only where TensorFlow is (KerasHub's tokenizers need it): without
+        # it the judge builds, trains and predicts on token ids.
+        tokenizer = None
+        if tf is not None:
+            tokenizer = WordPieceTokenizer(
+                vocabulary=vocabulary,
+                lowercase=True,
+                oov_token="[UNK]",
+                sequence_length=sequence_length,
+            )
         object.__setattr__(self, "_tokenizer", tokenizer)
 
     def tokenize(self, texts):
         """Texts -> `(batch, sequence_length)` token ids, padded or cut."""
+        if self._tokenizer is None:
+            require_tensorflow("Tokenizing text")
         return self._tokenizer(tf.convert_to_tensor(texts))
 
     def role_ids(self, roles, count):
