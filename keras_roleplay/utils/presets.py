@@ -164,7 +164,10 @@ def _replace_vocabulary(config, replacement, placeholder=None):
     `None`); loading: entries equal to `placeholder` become the tokens.
 
     Returns:
-        The first vocabulary replaced (saving), else `None`.
+        The vocabulary replaced (saving), else `None`.
+
+    Raises:
+        ValueError: saving a config with two different vocabularies.
     """
     found = None
     stack = [config]
@@ -173,7 +176,13 @@ def _replace_vocabulary(config, replacement, placeholder=None):
         if isinstance(node, dict):
             value = node.get("vocabulary")
             if placeholder is None and isinstance(value, list):
-                found = value if found is None else found
+                if found is not None and value != found:
+                    # One vocabulary file: a second, different list would be lost.
+                    raise ValueError(
+                        "This model's config holds two different vocabularies; a "
+                        "preset keeps one (assets/tokenizer/vocabulary.txt)."
+                    )
+                found = value
                 node["vocabulary"] = replacement
             elif placeholder is not None and value == placeholder:
                 node["vocabulary"] = replacement

@@ -134,3 +134,14 @@ def test_preset_errors_say_what_to_do(tmp_path):
     with pytest.raises(ValueError, match="ThreeBranchClassifier.from_preset"):
         VGG16LSTMCaptioner.from_preset(tmp_path / "classifier")
     assert shipped_presets() == []  # none shipped yet (issue 11)
+
+
+def test_a_config_with_two_vocabularies_is_refused():
+    from keras_roleplay.utils.presets import _replace_vocabulary
+
+    config = {"a": {"vocabulary": ["x", "y"]}, "b": {"vocabulary": ["x", "z"]}}
+    with pytest.raises(ValueError, match="two different vocabularies"):
+        _replace_vocabulary(config, "assets/tokenizer/vocabulary.txt")
+    same = {"a": {"vocabulary": ["x"]}, "b": [{"vocabulary": ["x"]}]}
+    assert _replace_vocabulary(same, "path") == ["x"]
+    assert same == {"a": {"vocabulary": "path"}, "b": [{"vocabulary": "path"}]}
