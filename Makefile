@@ -14,11 +14,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# TF_CPP_MIN_LOG_LEVEL=2: no TensorFlow info lines among the progress bars.
 demo: $(STAMP)
-	$(PYTHON) -m keras_roleplay.demo
+	TF_CPP_MIN_LOG_LEVEL=2 $(PYTHON) -m keras_roleplay.demo
 
 demo-quick: $(STAMP)
-	$(PYTHON) -m keras_roleplay.demo --quick
+	TF_CPP_MIN_LOG_LEVEL=2 $(PYTHON) -m keras_roleplay.demo --quick
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -35,3 +36,4 @@ benchmark: $(STAMP)
 	$(PYTHON) benchmarks/captioner.py
 	$(PYTHON) benchmarks/role_responder.py
 	$(PYTHON) benchmarks/backends.py
+	$(PYTHON) benchmarks/mixed_precision.py

@@ -1,6 +1,12 @@
 """Caption a folder of images with a VGG16 + LSTM captioner; write a CSV.
 
-Either load a saved captioner, or train one first on your own captions:
+With no model: the shipped preset (trained on the bundled shapes scenes),
+no training, no network:
+
+    python applications/caption_images.py photos/
+    python applications/caption_images.py photos/ --preset captioner_shapes_zh
+
+Or load a saved captioner, or train one first on your own captions:
 
     # train on a folder of images with captions.csv (image_path,caption), then
     # caption another folder
@@ -61,13 +67,20 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description="Caption a folder of images and write the captions to a CSV."
     )
-    source = parser.add_mutually_exclusive_group(required=True)
+    parser.add_argument("folder", nargs="?", help="folder of images to caption")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--preset",
+        default="captioner_shapes_en",
+        help="a shipped preset or a preset folder (the default, with no --model "
+        "or --train: captioner_shapes_en)",
+    )
     source.add_argument("--model", help="a saved captioner (.keras)")
     source.add_argument(
         "--train",
         help="a captions CSV/JSONL to train on, or 'bundled' for the shapes scenes",
     )
-    parser.add_argument("--images", required=True, help="folder of images to caption")
+    parser.add_argument("--images", help="folder of images to caption (or FOLDER)")
     parser.add_argument("--output", default="captions.csv", help="CSV to write")
     parser.add_argument(
         "--sampler", default="greedy", choices=["greedy", "beam", "top_k"]
@@ -81,11 +94,19 @@ def main(argv=None):
         help="train with mixed_bfloat16 (faster on CPUs with bf16)",
     )
     args = parser.parse_args(argv)
+    if bool(args.folder) == bool(args.images):
+        parser.error("give the folder of images to caption: FOLDER or --images FOLDER")
+    folder = args.folder or args.images
 
     def log(message):
         print(message, file=sys.stderr, flush=True)
 
-    if args.model:
+    if not (args.model or args.train):
+        try:
+            model = VGG16LSTMCaptioner.from_preset(args.preset)
+        except ValueError as error:
+            parser.error(str(error))
+    elif args.model:
         model = keras.models.load_model(args.model, safe_mode=True)
         if not isinstance(model, VGG16LSTMCaptioner):
             parser.error(
@@ -99,7 +120,7 @@ def main(argv=None):
             model.save(args.save_model)
             log(f"saved the model to {args.save_model}")
 
-    images, paths, skipped = load_image_folder(args.images, model.image_shape)
+    images, paths, skipped = load_image_folder(folder, model.image_shape)
     start = time.perf_counter()
     captions = model.generate(images, sampler=args.sampler)
     log(

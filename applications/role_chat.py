@@ -1,4 +1,10 @@
-"""Chat with a role: a saved `RoleResponder`, or one trained on the spot.
+"""Chat with a role: a shipped preset, a saved `RoleResponder`, or one trained here.
+
+    # no model, no training: the shipped role-play VQA preset (English)
+    python applications/role_chat.py --role doctor
+
+    # the Chinese one
+    python applications/role_chat.py --preset role_vqa_zh --role teacher
 
     # a quick Shakespeare model (a few minutes on a laptop CPU), saved for later
     python applications/role_chat.py --train shakespeare --epochs 6 \\
@@ -16,11 +22,13 @@
 
 Without `--image`, an image model chats about a bundled shapes scene
 (`--scene-seed`), whose ground truth is printed so answers can be checked.
+A line longer than the model reads keeps its last words, with a note.
 """
 
 import argparse
 import os
 import sys
+import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -81,7 +89,13 @@ def load_chat_image(model, path, scene_seed, log):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    source = parser.add_mutually_exclusive_group(required=True)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--preset",
+        default="role_vqa_en",
+        help="a shipped preset or a preset folder (the default, with no --model "
+        "or --train: role_vqa_en)",
+    )
     source.add_argument("--model", help="a saved RoleResponder (.keras)")
     source.add_argument(
         "--train", choices=("shakespeare", "role_vqa"), help="train one first"
@@ -109,7 +123,11 @@ def main(argv=None):
         model = keras.models.load_model(args.model, safe_mode=True)
         if not isinstance(model, RoleResponder):
             raise SystemExit(f"error: {args.model} holds a {type(model).__name__}.")
-    else:
+    elif not args.train:
+        try:
+            model = RoleResponder.from_preset(args.preset)
+        except ValueError as error:
+            raise SystemExit(f"error: {error}") from None
         model = train_responder(args.train, args.epochs, log)
         if args.save_model:
             model.save(args.save_model)
@@ -153,16 +171,20 @@ def main(argv=None):
                 log(f"unknown role {name!r}; /roles lists them")
             continue
         try:
-            reply = model.generate(
-                line,
-                role=role,
-                image=image,
-                sampler=args.sampler,
-                banned_tokens=args.ban or None,
-            )
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                reply = model.generate(
+                    line,
+                    role=role,
+                    image=image,
+                    sampler=args.sampler,
+                    banned_tokens=args.ban or None,
+                )
         except ValueError as error:
             log(f"error: {error}")
             continue
+        for warning in caught:  # a long line was shortened: say so, briefly
+            log(f"note: {warning.message}")
         print(f"{role}> {reply}" if interactive else reply, flush=True)
 
 

@@ -8,16 +8,23 @@ Example:
 (None, 1)
 """
 
-from keras_roleplay import (
+# First: TensorFlow's import-time log lines obey TF_CPP_MIN_LOG_LEVEL.
+from keras_roleplay.tensorflow_logs import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+from keras_roleplay import (  # noqa: E402
     applications,
     data,
     datasets,
     layers,
     metrics,
     models,
+    presets,
     training,
+    utils,
 )
-from keras_roleplay.version import __version__
+from keras_roleplay.version import __version__  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -27,5 +34,7 @@ __all__ = [
     "layers",
     "metrics",
     "models",
+    "presets",
     "training",
+    "utils",
 ]

@@ -30,11 +30,15 @@ from keras_roleplay.datasets import (  # noqa: E402
     shapes_captions,
 )
 from keras_roleplay.metrics import caption_bleu, reply_perplexity  # noqa: E402
+from keras_roleplay.presets.recipes import role_vqa_responder  # noqa: E402
+from keras_roleplay.tensorflow_logs import tensorflow_logs_to  # noqa: E402
 from keras_roleplay.training import (  # noqa: E402
     evaluate_replies,
     fit_responder,
     train_role_judge,
 )
+from keras_roleplay.utils.mixed_precision import dtype_policy  # noqa: E402
+from keras_roleplay.utils.progress import EpochProgress  # noqa: E402
 
 ABLATIONS = {
     "image+text+audio": ("image", "text", "audio"),
@@ -44,14 +48,25 @@ ABLATIONS = {
 }
 
 
-def train_three_branch(train, validation, info, modalities, fusion, epochs, seed=0):
-    """Builds, trains and returns a `ThreeBranchClassifier` on the agreement data."""
+def train_three_branch(
+    train, validation, info, modalities, fusion, epochs, seed=0, label=None
+):
+    """Builds, trains and returns a `ThreeBranchClassifier` on the agreement data.
+
+    `label`: show a progress bar under this name.
+    """
     keras.utils.set_random_seed(seed)
     model = ThreeBranchClassifier(
         **info.classifier_kwargs, modalities=modalities, fusion=fusion
     )
     model.compile()
-    model.fit(train, validation_data=validation, epochs=epochs, verbose=0)
+    model.fit(
+        train,
+        validation_data=validation,
+        epochs=epochs,
+        verbose=0,
+        callbacks=[EpochProgress(label)] if label else [],
+    )
     return model
 
 
@@ -76,7 +91,10 @@ def run_three_branch(quick=False, log=print):
     rows = []
     for name, modalities, fusion in runs:
         start = time.perf_counter()
-        model = train_three_branch(train, validation, info, modalities, fusion, epochs)
+        label = f"  ThreeBranchClassifier[{name}, fusion={fusion}]"
+        model = train_three_branch(
+            train, validation, info, modalities, fusion, epochs, label=label
+        )
         _, accuracy = model.evaluate(test, verbose=0)
         seconds = time.perf_counter() - start
         row = {
@@ -93,8 +111,9 @@ def run_three_branch(quick=False, log=print):
 def run_captioner(quick=False, log=print):
     """Trains the VGG16 + LSTM captioner on shapes scenes and scores its BLEU.
 
-    32x32 scenes, VGG16 from scratch, mixed_bfloat16 (1.75x faster on CPUs
-    with bf16 instructions, see DESIGN.md). The full run trains about 8
+    32x32 scenes, VGG16 from scratch, `mixed_bfloat16` where the processor
+    has bf16 instructions (1.75x faster, see DESIGN.md;
+    `keras_roleplay.utils.best_dtype_policy`). The full run trains about 8
     minutes on 2 CPU cores.
     """
     sizes = dict(num_train=600, num_validation=50, num_test=100, captions_per_image=2)
@@ -103,9 +122,7 @@ def run_captioner(quick=False, log=print):
         sizes = dict(num_train=1500, num_validation=100, num_test=200)
         epochs = 14
     train, validation, test = shapes_captions.load_data(image_size=32, **sizes)
-    previous_policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_bfloat16")
-    try:
+    with dtype_policy("auto"):
         keras.utils.set_random_seed(0)
         start = time.perf_counter()
         model = VGG16LSTMCaptioner.from_captions(
@@ -121,6 +138,7 @@ def run_captioner(quick=False, log=print):
             ),
             epochs=epochs,
             verbose=0,
+            callbacks=[EpochProgress("  VGG16LSTMCaptioner[32x32, attention]")],
         )
         _, accuracy = model.evaluate(
             model.caption_dataset(test["image"], test["captions"]), verbose=0
@@ -148,8 +166,6 @@ def run_captioner(quick=False, log=print):
                     "seconds": round(time.perf_counter() - start, 1),
                 }
             )
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
     for row in rows:
         log(
             f"  {row['model']} {row['metric']}: {row['value']:.4f} ({row['seconds']} s)"
@@ -168,9 +184,19 @@ def _row(model, metric, value, seconds=0.0):
 
 
 def train_responder(
-    model, train, validation, epochs, images=False, early_stopping=False, seed=0
+    model,
+    train,
+    validation,
+    epochs,
+    images=False,
+    early_stopping=False,
+    seed=0,
+    label=None,
 ):
-    """Fits a `RoleResponder` on a split (dict of arrays); returns seconds."""
+    """Fits a `RoleResponder` on a split (dict of arrays); returns seconds.
+
+    `label`: show a progress bar under this name.
+    """
 
     def columns(split):
         contexts = split["question"] if "question" in split else split["context"]
@@ -187,6 +213,7 @@ def train_responder(
         validation=columns(validation),
         early_stopping=early_stopping,
         seed=seed,
+        callbacks=[EpochProgress(label)] if label else None,
     )
     return time.perf_counter() - start
 
@@ -208,19 +235,15 @@ def run_role_vqa(quick=False, log=print, language="en"):
         *sizes, language=language, image_size=image_size
     )
     keras.utils.set_random_seed(0)
-    model = RoleResponder.from_dialogues(
-        np.concatenate([train["question"], train["answer"]]),
-        roles=list(role_vqa.ROLES),
-        vocabulary_size=400,
-        sequence_length=16 if language == "en" else 12,
-        reply_length=32 if language == "en" else 40,
-        image_shape=train["image"].shape[1:],
-        hidden_dim=96,
-        num_heads=4,
-        num_layers=2,
-        dropout=0.0,
+    # Template questions only: a shorter context than the presets' (which
+    # are trained on many phrasings) suffices.
+    model = role_vqa_responder(
+        train, language, sequence_length=16 if language == "en" else 12
     )
-    seconds = train_responder(model, train, validation, epochs, images=True)
+    name = f"RoleResponder[role-VQA {language}, {image_size}x{image_size} CNN]"
+    seconds = train_responder(
+        model, train, validation, epochs, images=True, label=f"  {name}"
+    )
     judge = train_role_judge(
         model.vocabulary,
         model.roles,
@@ -244,7 +267,6 @@ def run_role_vqa(quick=False, log=print, language="en"):
             scores["replies"], test["type"], test["truth"], strict=True
         )
     ]
-    name = f"RoleResponder[role-VQA {language}, {image_size}x{image_size} CNN]"
     rows = [
         _row(name, "test content accuracy", np.mean(correct), seconds),
         _row(name, "judge role accuracy, generated", scores["judge_generated"]),
@@ -311,8 +333,17 @@ def run_shakespeare(quick=False, log=print):
                 dropout=0.2,
                 use_role=use_role,
             )
+            label = f"  RoleResponder[Shakespeare, seed {seed}, " + (
+                "with the role]" if use_role else "no role]"
+            )
             seconds[use_role] += train_responder(
-                model, train, validation, epochs, early_stopping=True, seed=seed
+                model,
+                train,
+                validation,
+                epochs,
+                early_stopping=True,
+                seed=seed,
+                label=label,
             )
             if use_role:
                 perplexities["true"].append(perplexity(model, test["role"]))
@@ -404,15 +435,19 @@ def main(argv=None):
         parser.error(f"unknown model(s) {unknown}; choose from {list(JOBS)}")
 
     rows = []
-    for name in args.models:
-        print(f"[{name}] training on bundled data{' (quick)' if args.quick else ''}...")
-        sys.stdout.flush()
-        rows += JOBS[name](quick=args.quick)
+    log_path = os.path.splitext(args.output)[0] + "_tensorflow.log"
+    # TensorFlow's own log lines go to a file; warnings and errors still show.
+    with tensorflow_logs_to(log_path):
+        for i, name in enumerate(args.models, 1):
+            quick = " (quick)" if args.quick else ""
+            print(f"[{i}/{len(args.models)}] {name}: training on bundled data{quick}")
+            sys.stdout.flush()
+            rows += JOBS[name](quick=args.quick)
     print()
     print(format_table(rows))
     with open(args.output, "w", encoding="utf-8") as f:
         json.dump({"quick": args.quick, "results": rows}, f, indent=2)
-    print(f"\nWrote {args.output}")
+    print(f"\nWrote {args.output} (TensorFlow's log lines: {log_path})")
     return rows
 
 

@@ -79,8 +79,10 @@ def test_errors_are_reported_and_the_chat_goes_on(tmp_path):
     long_line = "hello there " * 4
     result = _run("--model", path, stdin=f"{long_line}\nhello\n")
     assert result.returncode == 0
-    assert "sequence_length=4" in result.stderr  # the long line is refused...
-    assert len(result.stdout.strip().split("\n")) == 1  # ...the next answered
+    # The long line keeps its last words, with a note; both are answered.
+    assert "note: Context 0 has 8 tokens" in result.stderr
+    assert "sequence_length=4" in result.stderr
+    assert len(result.stdout.strip().split("\n")) == 2
     result = _run("--model", path, "--image", "x.png", stdin="hello\n")
     assert result.returncode != 0 and "text-only" in result.stderr
 

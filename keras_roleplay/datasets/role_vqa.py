@@ -20,6 +20,7 @@ only compared with reference answers. English (`language="en"`) and Chinese
 
 import numpy as np
 
+from keras_roleplay.datasets.role_vqa_phrasings import FAMILIES, phrase_question
 from keras_roleplay.datasets.shapes import COLOURS, PLACES, SHAPES, WORDS, draw_scene
 from keras_roleplay.datasets.shapes_captions import random_objects
 from keras_roleplay.utils.validation import check_choice, check_positive_int
@@ -148,8 +149,9 @@ def make_question(objects, rng, language="en"):
 
     Returns:
         A dict with `"type"` (from `QUESTION_TYPES`), `"question"`,
-        `"answer"` (the core answer) and `"truth"` (the right value: a
-        colour, shape, place or count).
+        `"answer"` (the core answer), `"truth"` (the right value: a
+        colour, shape, place or count) and `"fields"` (the shape and place
+        words, to phrase the question otherwise).
 
     Example:
 
@@ -183,7 +185,13 @@ def make_question(objects, rng, language="en"):
     }[kind]
     question = QUESTIONS[language][kind].format(**fields)
     answer = ANSWERS[language][kind].format(**fields)
-    return {"type": kind, "question": question, "answer": answer, "truth": truth}
+    return {
+        "type": kind,
+        "question": question,
+        "answer": answer,
+        "truth": truth,
+        "fields": {"shape": fields["shape"], "place": fields["place"]},
+    }
 
 
 def answer_is_correct(answer, question_type, truth, language="en"):
@@ -233,7 +241,9 @@ def answer_is_correct(answer, question_type, truth, language="en"):
     return found == {truth}
 
 
-def generate_examples(num_examples, language="en", image_size=48, seed=0):
+def generate_examples(
+    num_examples, language="en", image_size=48, seed=0, phrasings=("template",)
+):
     """Generates role-play VQA examples.
 
     Args:
@@ -241,13 +251,18 @@ def generate_examples(num_examples, language="en", image_size=48, seed=0):
         language: `"en"` or `"zh"`.
         image_size: side of the square images, in pixels (at least 32).
         seed: random seed; the same seed gives the same examples.
+        phrasings: question phrasing families to draw from (names from
+            `role_vqa_phrasings.FAMILIES`, e.g. `TRAINING_FAMILIES`); the
+            scenes, roles and answers do not depend on them, only the
+            questions' wording.
 
     Returns:
         A dict of arrays, one entry per example: `"image"` (uint8
         `(n, size, size, 3)`), `"question"`, `"answer"` (str), `"role"` (int
         ids into `ROLES`), `"type"` (str, from `QUESTION_TYPES`), `"truth"`
-        (str: the right colour, shape, place, or `"1"`/`"2"`), and `"scene"`
-        (a list of the scenes' objects).
+        (str: the right colour, shape, place, or `"1"`/`"2"`), `"family"`
+        (the phrasing family of each question), and `"scene"` (a list of
+        the scenes' objects).
 
     Example:
 
@@ -265,9 +280,12 @@ def generate_examples(num_examples, language="en", image_size=48, seed=0):
         raise ValueError(
             f"`image_size` must be at least 32. Received: image_size={image_size}"
         )
+    phrasings = check_phrasings(phrasings)
     rng = np.random.default_rng(seed)
+    # A stream of its own, so the scenes do not change with the phrasings.
+    phrasing_rng = np.random.default_rng([seed, 1])
     images = np.zeros((num_examples, image_size, image_size, 3), "uint8")
-    columns = {k: [] for k in ("question", "answer", "role", "type", "truth")}
+    columns = {k: [] for k in ("question", "answer", "role", "type", "truth", "family")}
     scenes = []
     separator = " " if language == "en" else ""
     for i in range(num_examples):
@@ -276,7 +294,13 @@ def generate_examples(num_examples, language="en", image_size=48, seed=0):
         role = int(rng.integers(len(ROLES)))
         item = make_question(objects, rng, language)
         opening, closing = STYLES[language][ROLES[role]][rng.integers(3)]
-        columns["question"].append(item["question"])
+        question, family = item["question"], "template"
+        if phrasings != ("template",):
+            question, family = phrase_question(
+                item["type"], item["fields"], objects, phrasing_rng, phrasings, language
+            )
+        columns["question"].append(question)
+        columns["family"].append(family)
         columns["answer"].append(separator.join((opening, item["answer"], closing)))
         columns["role"].append(role)
         columns["type"].append(item["type"])
@@ -296,6 +320,7 @@ def load_data(
     language="en",
     image_size=48,
     seed=0,
+    phrasings=("template",),
 ):
     """Loads train, validation and test splits of role-play VQA.
 
@@ -308,6 +333,7 @@ def load_data(
         language: `"en"` or `"zh"`.
         image_size: side of the square images, in pixels.
         seed: random seed.
+        phrasings: question phrasing families (see `generate_examples`).
 
     Returns:
         `(train, validation, test)`: three dicts as returned by
@@ -321,6 +347,26 @@ def load_data(
     ((8,), '？')
     """
     return tuple(
-        generate_examples(n, language=language, image_size=image_size, seed=seed + i)
+        generate_examples(
+            n,
+            language=language,
+            image_size=image_size,
+            seed=seed + i,
+            phrasings=phrasings,
+        )
         for i, n in enumerate((num_train, num_validation, num_test))
     )
+
+
+def check_phrasings(phrasings):
+    """`phrasings` as a tuple of family names; a `ValueError` names a wrong one."""
+    if isinstance(phrasings, str):
+        phrasings = (phrasings,)
+    phrasings = tuple(phrasings)
+    unknown = [f for f in phrasings if f not in FAMILIES]
+    if not phrasings or unknown:
+        raise ValueError(
+            f"`phrasings` must be a non-empty list of names from {list(FAMILIES)}. "
+            f"Received: phrasings={phrasings!r}"
+        )
+    return phrasings

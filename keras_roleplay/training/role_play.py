@@ -63,6 +63,7 @@ def fit_responder(
     peak_learning_rate=2e-3,
     seed=0,
     verbose=0,
+    callbacks=None,
 ):
     """Compiles and fits a `RoleResponder` on dialogue (teacher forcing).
 
@@ -88,6 +89,8 @@ def fit_responder(
         peak_learning_rate: the rate after the warm-up.
         seed: seed of the shuffling (and of the role dropout).
         verbose: `fit` verbosity.
+        callbacks: more Keras callbacks (e.g. `EpochProgress`,
+            `BackupAndRestore`).
 
     Returns:
         The `keras.callbacks.History` of `fit`.
@@ -132,7 +135,7 @@ def fit_responder(
             epochs * len(data), peak_learning_rate=peak_learning_rate
         )
     )
-    callbacks = []
+    callbacks = list(callbacks or [])
     if early_stopping:
         callbacks.append(
             keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)

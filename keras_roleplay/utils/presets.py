@@ -22,6 +22,7 @@ import json
 import os
 
 import keras
+from keras.src.saving import saving_lib
 
 from keras_roleplay.version import __version__
 
@@ -80,7 +81,16 @@ class PresetMixin:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w", encoding="utf-8") as f:
                 f.write("\n".join(vocabulary) + "\n")
-        self.save_weights(os.path.join(preset_dir, WEIGHTS_FILE))
+        # The model's weights only: Keras' `save_weights` also writes the
+        # optimizer's slots (twice the weights again for Adam), which a
+        # preset to load and use does not need.
+        saving_lib.save_weights_only(
+            self,
+            os.path.join(preset_dir, WEIGHTS_FILE),
+            objects_to_skip=[self.optimizer]
+            if getattr(self, "optimizer", None)
+            else None,
+        )
         _write_json(
             os.path.join(preset_dir, METADATA_FILE),
             {

@@ -243,7 +243,7 @@ def test_bad_input_gets_clear_errors(trained):
     with pytest.raises(TypeError, match="role"):
         model.generate("hello there", role=1.5)
     with pytest.raises(ValueError, match="7 tokens.*sequence_length=6"):
-        model.generate("hello there a b c d e", role="knight")
+        model.generate("hello there a b c d e", role="knight", truncate_context=False)
     with pytest.raises(ValueError, match="text-only"):
         model.generate("hello there", role="knight", image=_images(1)[0])
     with pytest.raises(ValueError, match="sampler"):
@@ -352,9 +352,13 @@ def test_long_context_can_be_truncated_as_in_training(trained):
     model, _ = trained
     long_context = "a b c goodbye now"  # 5 tokens: "b" + these are the last 6
     with pytest.raises(ValueError, match="sequence_length=6"):
-        model.generate("a b " + long_context, role="pirate")
+        model.generate("a b " + long_context, role="pirate", truncate_context=False)
     kept = model.generate("a b " + long_context, role="pirate", truncate_context=True)
     assert kept == model.generate("b " + long_context, role="pirate")
+    # The default (chat use): shortened the same way, with a warning.
+    with pytest.warns(UserWarning, match=r"7 tokens.*1 context\(s\) shortened"):
+        warned = model.generate("a b " + long_context, role="pirate")
+    assert warned == kept
 
 
 def test_one_context_gives_one_reply_and_token_ids_give_token_ids(trained):

@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 
 from keras_roleplay.datasets import role_vqa
-from keras_roleplay.datasets.shapes import COLOURS, PLACES, SHAPES
+from keras_roleplay.datasets.role_vqa_phrasings import (
+    FAMILIES,
+    HELD_OUT_FAMILIES,
+    misspell,
+)
+from keras_roleplay.datasets.shapes import COLOURS, PLACES, SHAPES, WORDS
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
@@ -71,3 +76,61 @@ def test_splits_are_deterministic_and_different():
     assert list(a[0]["answer"]) == list(b[0]["answer"])
     assert not np.array_equal(a[1]["image"], a[2]["image"])
     assert a[0]["image"].shape == (20, 48, 48, 3) and a[2]["question"].shape == (5,)
+
+
+def test_phrasings_change_only_the_questions_wording():
+    plain = role_vqa.generate_examples(120, seed=3)
+    varied = role_vqa.generate_examples(120, seed=3, phrasings=FAMILIES)
+    for key in ("answer", "role", "type", "truth", "image"):
+        np.testing.assert_array_equal(plain[key], varied[key])
+    assert set(plain["family"]) == {"template"}
+    assert set(varied["family"]) == set(FAMILIES)
+    changed = plain["question"] != varied["question"]
+    assert np.all(changed[varied["family"] != "template"])
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_every_phrasing_still_names_what_it_asks_about(language):
+    data = role_vqa.generate_examples(
+        400, language=language, seed=1, phrasings=HELD_OUT_FAMILIES + ("superlative",)
+    )
+    words = WORDS[language]
+    for question, kind, family, scene, truth in zip(
+        data["question"],
+        data["type"],
+        data["family"],
+        data["scene"],
+        data["truth"],
+        strict=True,
+    ):
+        if family == "superlative":
+            assert len(scene) == 1  # "the biggest thing" names one object
+            continue
+        targets = [o for o in scene if kind != "count" and o[kind] == truth]
+        if kind in ("colour", "place"):
+            assert any(words["shape"][o["shape"]] in question for o in targets)
+        elif kind == "shape":
+            assert any(words["place"][o["place"]] in question for o in targets)
+    assert set(data["family"]) == set(HELD_OUT_FAMILIES + ("superlative",))
+
+
+def test_typos_differ_from_the_template_by_one_word_or_character():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        typo = misspell("what colour is the circle ?", rng, {"circle"})
+        changed = [
+            (a, b)
+            for a, b in zip(
+                typo.split(), "what colour is the circle ?".split(), strict=True
+            )
+            if a != b
+        ]
+        assert len(changed) == 1 and changed[0][1] in ("what", "colour")
+    assert misspell("三角形在哪里？", rng, {"三角形"}, "zh") == "三角形在那里？"
+
+
+def test_unknown_phrasings_are_refused():
+    with pytest.raises(ValueError, match="phrasings.*'slang'"):
+        role_vqa.generate_examples(2, phrasings=["template", "slang"])
+    with pytest.raises(ValueError, match="phrasings"):
+        role_vqa.load_data(2, 1, 1, phrasings=[])

@@ -13,7 +13,6 @@ from keras_roleplay.applications import (
     ThreeBranchClassifier,
     VGG16LSTMCaptioner,
 )
-from keras_roleplay.utils.presets import shipped_presets
 from tests.backends import cases
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -133,7 +132,6 @@ def test_preset_errors_say_what_to_do(tmp_path):
     model.save_to_preset(tmp_path / "classifier")
     with pytest.raises(ValueError, match="ThreeBranchClassifier.from_preset"):
         VGG16LSTMCaptioner.from_preset(tmp_path / "classifier")
-    assert shipped_presets() == []  # none shipped yet (issue 11)
 
 
 def test_a_config_with_two_vocabularies_is_refused():

@@ -1,6 +1,7 @@
 """`RoleResponderPreprocessor`: texts, roles and images to backbone inputs."""
 
 import numbers
+import warnings
 
 import keras
 import numpy as np
@@ -131,22 +132,37 @@ class RoleResponderPreprocessor(GenerationPreprocessor):
 
         Args:
             contexts: a string tensor or list of strings.
-            truncate: keep the last `sequence_length` tokens of a longer
-                context (the most recent words). With `False`, a longer
-                context raises a `ValueError` (eager inputs only).
+            truncate: `True` keeps the last `sequence_length` tokens of a
+                longer context (the most recent words), as training does;
+                `"warn"` does the same and warns (eager inputs only);
+                `False` raises a `ValueError` (eager inputs only).
         """
+        if truncate not in (True, False, "warn"):
+            raise ValueError(
+                '`truncate` must be True, False or "warn". Received: '
+                f"truncate={truncate!r}"
+            )
         tokens = self.tokenizer(tf.convert_to_tensor(contexts))
         if isinstance(tokens, list):  # KerasHub returns lists when eager
             tokens = tf.ragged.constant(tokens, dtype=tf.int32, ragged_rank=1)
         lengths = tokens.row_lengths()
-        if not truncate and tf.executing_eagerly():
+        if truncate is not True and tf.executing_eagerly():
             too_long = np.flatnonzero(lengths.numpy() > self.sequence_length)
             if len(too_long):
-                raise ValueError(
-                    f"Context {int(too_long[0])} has "
-                    f"{int(lengths[too_long[0]])} tokens; this model reads at "
-                    f"most sequence_length={self.sequence_length}. Shorten it, "
-                    "or build the model with a larger `sequence_length`."
+                first = int(too_long[0])
+                message = (
+                    f"Context {first} has {int(lengths[first])} tokens; this "
+                    f"model reads at most sequence_length={self.sequence_length}"
+                )
+                if truncate is False:
+                    raise ValueError(
+                        f"{message}. Shorten it, or build the model with a "
+                        "larger `sequence_length`."
+                    )
+                warnings.warn(
+                    f"{message}: {len(too_long)} context(s) shortened to their "
+                    f"last {self.sequence_length} tokens.",
+                    stacklevel=4,
                 )
         # Keep the last `sequence_length` tokens: the most recent words.
         start = tf.maximum(lengths - self.sequence_length, 0)

@@ -242,7 +242,7 @@ class RoleResponder(GenerativeTask):
         allowed_tokens=None,
         banned_tokens=None,
         batch_size=32,
-        truncate_context=False,
+        truncate_context="warn",
     ):
         """Replies to `context` as `role`, one token at a time, with caches.
 
@@ -281,8 +281,9 @@ class RoleResponder(GenerativeTask):
             banned_tokens: `None`, a list of words banned for every role, or
                 a dict `{role name: list of words}`.
             batch_size: contexts decoded at once.
-            truncate_context: keep the last `sequence_length` tokens of a
-                longer context (as training does) instead of raising.
+            truncate_context: a context longer than `sequence_length` keeps
+                its last tokens, as in training: `"warn"` (default) with a
+                warning, `True` silently; `False` raises a `ValueError`.
 
         Returns:
             A reply string for one context (a string, or one row of ids), a
@@ -292,8 +293,9 @@ class RoleResponder(GenerativeTask):
 
         Raises:
             ValueError: an unknown role or sampler, a context longer than
-                `sequence_length`, an image for a text-only model or none
-                for an image model, `max_length` above `reply_length`.
+                `sequence_length` with `truncate_context=False`, an image for
+                a text-only model or none for an image model, `max_length`
+                above `reply_length`.
         """
         single = isinstance(context, str) or (
             is_token_ids(context) and np.ndim(context) == 1

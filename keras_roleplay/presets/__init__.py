@@ -1,0 +1,71 @@
+"""Trained models shipped in the package: one line, no network, no training.
+
+Each preset is a folder here (see `keras_roleplay.utils.presets` for its
+files) with a `card.json`: what the model is, what it was trained on, the
+scores it reached on held-out bundled data when it was built, its size.
+`scripts/train_presets.py` rebuilds them all from the bundled data.
+
+Example:
+
+>>> from keras_roleplay import presets
+>>> "role_vqa_en" in presets.list_presets()
+True
+>>> presets.card("captioner_shapes_en")["class_name"]
+'VGG16LSTMCaptioner'
+>>> model = presets.load("role_vqa_en")  # or RoleResponder.from_preset(...)
+"""
+
+import json
+import os
+
+from keras_roleplay.utils.presets import SHIPPED, shipped_presets
+
+CARD_FILE = "card.json"
+
+
+def list_presets():
+    """Names of the shipped presets, sorted."""
+    return shipped_presets()
+
+
+def card(name):
+    """The card of shipped preset `name` (a dict).
+
+    Keys: `name`, `class_name`, `description`, `trained_on`, `metrics`
+    (held-out scores measured when it was built), `bars` (the lowest
+    scores it is tested against), `parameter_count`, `size_bytes`,
+    `training_seconds`, `training_dtype_policy`, `rebuild` (the command).
+    """
+    if name not in shipped_presets():
+        raise ValueError(
+            f"No shipped preset named {name!r}. Shipped presets: {shipped_presets()}"
+        )
+    with open(os.path.join(SHIPPED, name, CARD_FILE), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def load(name):
+    """Loads shipped preset `name` with its own class (`Class.from_preset`)."""
+    import keras  # the models register their classes when imported
+
+    import keras_roleplay.applications  # noqa: F401
+    import keras_roleplay.metrics  # noqa: F401
+
+    class_name = card(name)["registered_name"]
+    return keras.saving.get_registered_object(class_name).from_preset(name)
+
+
+def summary():
+    """A plain-text table of the shipped presets: class, size, held-out scores."""
+    lines = []
+    for name in list_presets():
+        info = card(name)
+        scores = ", ".join(f"{k} {v:.3f}" for k, v in info["metrics"].items())
+        lines.append(
+            f"{name:24} {info['class_name']:22} "
+            f"{info['size_bytes'] / 1e6:5.1f} MB  {scores}"
+        )
+    return "\n".join(lines)
+
+
+__all__ = ["card", "list_presets", "load", "summary"]

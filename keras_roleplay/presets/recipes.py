@@ -1,0 +1,380 @@
+"""How each shipped preset is trained and how it is scored on held-out data.
+
+`scripts/train_presets.py` runs `train` for each recipe, saves the model,
+reloads it as a user would (`from_preset`, float32) and writes the scores
+of `evaluate` in its card; the tests run `evaluate` again on the shipped
+preset and compare. Every recipe trains on bundled data only and is seeded.
+"""
+
+import time
+
+import keras
+import numpy as np
+
+from keras_roleplay.applications import (
+    RoleResponder,
+    ThreeBranchClassifier,
+    VGG16LSTMCaptioner,
+)
+from keras_roleplay.datasets import multimodal_agreement, role_vqa, shapes_captions
+from keras_roleplay.datasets.role_vqa_phrasings import (
+    HELD_OUT_FAMILIES,
+    TRAINING_FAMILIES,
+)
+from keras_roleplay.metrics import RoleJudge, caption_bleu, role_accuracy
+from keras_roleplay.models.role_responder.tokenizer import build_dialogue_vocabulary
+from keras_roleplay.training import fit_responder, train_role_judge
+
+SEED = 0
+
+
+class Recipe:
+    """A shipped preset: its name, class, training and held-out evaluation.
+
+    Attributes:
+        name: the preset's name (`Class.from_preset(name)`).
+        model_class: the class that loads it.
+        description: one line for its card.
+        trained_on: the bundled data and split sizes it was trained on.
+        bars: `{metric: lowest value}` the preset must reach on its held-out
+            split (checked by the tests on the shipped files).
+        needs: names of presets its evaluation loads (a judge).
+    """
+
+    def __init__(
+        self,
+        name,
+        model_class,
+        description,
+        trained_on,
+        train,
+        evaluate,
+        bars,
+        needs=(),
+    ):
+        self.name = name
+        self.model_class = model_class
+        self.description = description
+        self.trained_on = trained_on
+        self._train = train
+        self._evaluate = evaluate
+        self.bars = dict(bars)
+        self.needs = tuple(needs)
+
+    def train(self, quick=False, log=print):
+        """Trains a fresh model (seeded); `quick` makes a small, fast one."""
+        keras.utils.set_random_seed(SEED)
+        return self._train(quick, log)
+
+    def evaluate(self, model, load=None, quick=False):
+        """Scores `model` on its held-out split.
+
+        Args:
+            model: the loaded preset.
+            load: `load(name)` returns the preset `name` of `needs` (a judge).
+            quick: a smaller split (for smoke tests).
+
+        Returns:
+            `{metric: value}` with values rounded to 4 digits.
+        """
+        scores = self._evaluate(model, load, quick)
+        return {k: round(float(v), 4) for k, v in scores.items()}
+
+
+# === The three-branch classifier ===
+
+AGREEMENT_SIZES = dict(num_train=4000, num_validation=800, num_test=800)
+AGREEMENT_QUICK = dict(num_train=400, num_validation=100, num_test=100)
+
+
+def _train_classifier(quick, log):
+    (train, validation, _), info = multimodal_agreement.load_data(
+        **(AGREEMENT_QUICK if quick else AGREEMENT_SIZES)
+    )
+    model = ThreeBranchClassifier(**info.classifier_kwargs)
+    model.compile()
+    model.fit(
+        train,
+        validation_data=validation,
+        epochs=2 if quick else 20,
+        verbose=0,
+        callbacks=[_EpochLog(log)],
+    )
+    return model
+
+
+def _evaluate_classifier(model, load, quick):
+    (_, _, test), _ = multimodal_agreement.load_data(
+        **(AGREEMENT_QUICK if quick else AGREEMENT_SIZES)
+    )
+    _, accuracy = model.evaluate(test, verbose=0)
+    return {"test accuracy": accuracy}
+
+
+# === The captioners ===
+
+CAPTION_SIZES = dict(num_train=1500, num_validation=100, num_test=200)
+CAPTION_QUICK = dict(num_train=60, num_validation=10, num_test=10)
+
+
+def _caption_data(language, quick):
+    return shapes_captions.load_data(
+        image_size=32, language=language, **(CAPTION_QUICK if quick else CAPTION_SIZES)
+    )
+
+
+def _train_captioner(language):
+    def train(quick, log):
+        train, validation, _ = _caption_data(language, quick)
+        # VGG16 cut after block 3: an 8x8 grid of regions at 32x32, and a
+        # sixth of the weights of the whole VGG16 (7 MB against 59 MB).
+        model = VGG16LSTMCaptioner.from_captions(
+            train["captions"],
+            vocabulary_size=400,
+            image_shape=(32, 32, 3),
+            feature_layer="block3_conv3",
+        )
+        model.compile()
+        model.fit(
+            model.caption_dataset(train["image"], train["captions"], shuffle=True),
+            validation_data=model.caption_dataset(
+                validation["image"], validation["captions"]
+            ),
+            epochs=1 if quick else 14,
+            verbose=0,
+            callbacks=[_EpochLog(log)],
+        )
+        return model
+
+    return train
+
+
+def _evaluate_captioner(language):
+    def evaluate(model, load, quick):
+        _, _, test = _caption_data(language, quick)
+        references = [list(c) for c in test["captions"]]
+        return {
+            f"test BLEU-4 ({sampler})": caption_bleu(
+                references,
+                model.generate(test["image"], sampler=sampler),
+                language=language,
+            )["bleu_4"]
+            for sampler in ("greedy", "beam")
+        }
+
+    return evaluate
+
+
+# === Role-play VQA: the responders and their judges ===
+
+VQA_SIZES = (5000, 300, 300)
+VQA_QUICK = (200, 20, 20)
+
+
+def _vqa_data(language, quick, phrasings=TRAINING_FAMILIES):
+    return role_vqa.load_data(
+        *(VQA_QUICK if quick else VQA_SIZES),
+        language=language,
+        image_size=64,
+        phrasings=phrasings,
+    )
+
+
+def role_vqa_responder(train, language, sequence_length=None):
+    """The role-VQA responder of the presets and the demo, for a training split.
+
+    Args:
+        train: a `role_vqa` split (its questions and answers make the
+            vocabulary).
+        language: `"en"` or `"zh"`.
+        sequence_length: question length in tokens; default long enough for
+            the polite phrasings (longer questions keep their last words,
+            with a warning).
+    """
+    return RoleResponder.from_dialogues(
+        np.concatenate([train["question"], train["answer"]]),
+        roles=list(role_vqa.ROLES),
+        vocabulary_size=400,
+        sequence_length=sequence_length or (24 if language == "en" else 20),
+        reply_length=32 if language == "en" else 40,
+        image_shape=train["image"].shape[1:],
+        hidden_dim=96,
+        num_heads=4,
+        num_layers=2,
+        dropout=0.0,
+    )
+
+
+def _train_responder(language):
+    def train(quick, log):
+        train, validation, _ = _vqa_data(language, quick)
+        model = role_vqa_responder(train, language)
+        fit_responder(
+            model,
+            train["question"],
+            train["answer"],
+            train["role"],
+            images=train["image"],
+            epochs=1 if quick else 24,
+            validation=(
+                validation["question"],
+                validation["answer"],
+                validation["role"],
+                validation["image"],
+            ),
+            seed=SEED,
+            verbose=0,
+        )
+        log(f"  trained {model.count_params()} parameters")
+        return model
+
+    return train
+
+
+def content_accuracy(model, data, language):
+    """Share of answers right about the image (checked from the scene)."""
+    answers = model.generate(
+        list(data["question"]),
+        role=data["role"],
+        image=data["image"],
+        truncate_context="warn",
+    )
+    return np.mean(
+        [
+            role_vqa.answer_is_correct(a, kind, truth, language)
+            for a, kind, truth in zip(answers, data["type"], data["truth"], strict=True)
+        ]
+    ), answers
+
+
+def _evaluate_responder(language):
+    def evaluate(model, load, quick):
+        scores = {}
+        for label, phrasings in (
+            ("template questions", ("template",)),
+            ("training phrasings", TRAINING_FAMILIES),
+            ("held-out phrasings", HELD_OUT_FAMILIES),
+        ):
+            test = _vqa_data(language, quick, phrasings)[2]
+            accuracy, answers = content_accuracy(model, test, language)
+            scores[f"content accuracy, {label}"] = accuracy
+            if label == "template questions":
+                judge = load(f"role_judge_vqa_{language}")
+                scores["judge role accuracy, generated"] = role_accuracy(
+                    judge, answers, test["role"]
+                )
+        return scores
+
+    return evaluate
+
+
+def _train_judge(language):
+    def train(quick, log):
+        train, validation, _ = _vqa_data(language, quick)
+        # The responder's vocabulary (the same call on the same texts).
+        vocabulary = build_dialogue_vocabulary(
+            np.concatenate([train["question"], train["answer"]]), 400
+        )
+        return train_role_judge(
+            vocabulary,
+            list(role_vqa.ROLES),
+            train["answer"],
+            train["role"],
+            validation=(validation["answer"], validation["role"]),
+            epochs=1 if quick else 10,
+        )
+
+    return train
+
+
+def _evaluate_judge(language):
+    def evaluate(model, load, quick):
+        test = _vqa_data(language, quick)[2]
+        return {
+            "role accuracy, gold answers": role_accuracy(
+                model, test["answer"], test["role"]
+            )
+        }
+
+    return evaluate
+
+
+class _EpochLog(keras.callbacks.Callback):
+    """One line per epoch: loss and time (the script's progress)."""
+
+    def __init__(self, log):
+        super().__init__()
+        self.log = log
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("loss", float("nan"))
+        seconds = time.perf_counter() - self.start
+        self.log(f"  epoch {epoch + 1}: loss {loss:.4f} ({seconds:.0f} s)")
+
+
+_LANGUAGE = {"en": "English", "zh": "Chinese"}
+
+RECIPES = {
+    recipe.name: recipe
+    for recipe in [
+        Recipe(
+            "three_branch_agreement",
+            ThreeBranchClassifier,
+            "Image + text + audio classifier (concat fusion): which modality "
+            "disagrees with the other two.",
+            "multimodal_agreement: 4000 training examples, 20 epochs",
+            _train_classifier,
+            _evaluate_classifier,
+            {"test accuracy": 0.95},
+        ),
+        *[
+            Recipe(
+                f"captioner_shapes_{language}",
+                VGG16LSTMCaptioner,
+                f"VGG16 (to block 3) + LSTM captioner with visual attention, "
+                f"{_LANGUAGE[language]} captions of 32x32 shapes scenes.",
+                "shapes_captions: 1500 scenes x 3 captions, 14 epochs",
+                _train_captioner(language),
+                _evaluate_captioner(language),
+                {"test BLEU-4 (greedy)": 0.5} if language == "en" else {},
+            )
+            for language in ("en", "zh")
+        ],
+        *[
+            Recipe(
+                f"role_judge_vqa_{language}",
+                RoleJudge,
+                f"Names the role of a role-play VQA answer ({_LANGUAGE[language]}); "
+                "scores the role consistency of generated answers.",
+                "role_vqa: 5000 gold answers, 10 epochs",
+                _train_judge(language),
+                _evaluate_judge(language),
+                {"role accuracy, gold answers": 0.9},
+            )
+            for language in ("en", "zh")
+        ],
+        *[
+            Recipe(
+                f"role_vqa_{language}",
+                RoleResponder,
+                f"Answers a question about a 64x64 shapes scene as one of five "
+                f"roles ({_LANGUAGE[language]}): customer-service agent, doctor, "
+                "teacher, tour guide, game character.",
+                f"role_vqa: 5000 scenes, phrasing families {list(TRAINING_FAMILIES)}, "
+                "24 epochs",
+                _train_responder(language),
+                _evaluate_responder(language),
+                {
+                    "content accuracy, template questions": 0.9,
+                    "content accuracy, held-out phrasings": 0.8,
+                    "judge role accuracy, generated": 0.9,
+                },
+                needs=(f"role_judge_vqa_{language}",),
+            )
+            for language in ("en", "zh")
+        ],
+    ]
+}

@@ -1,0 +1,163 @@
+"""The presets shipped in the package: cards, scores, the wheel, the quick start."""
+
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import pytest
+
+from keras_roleplay import presets
+from keras_roleplay.presets.recipes import RECIPES
+from keras_roleplay.utils.presets import SHIPPED
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MAX_SHIPPED_BYTES = 30e6
+MAX_WHEEL_BYTES = 40e6
+
+# Run in a fresh process with every network connection refused: loads each
+# shipped preset as a user would and scores it on its held-out split.
+SCORE_IN_A_FRESH_PROCESS = textwrap.dedent(
+    """
+    import json, os, socket, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+
+    def no_network(*args, **kwargs):
+        raise OSError("network access in a preset test")
+
+    socket.socket.connect = no_network
+    socket.create_connection = no_network
+    from keras_roleplay import presets
+    from keras_roleplay.presets.recipes import RECIPES
+
+    scores = {}
+    for name in sys.argv[1:]:
+        model = presets.load(name)
+        scores[name] = RECIPES[name].evaluate(model, load=presets.load)
+    print(json.dumps(scores))
+    """
+)
+
+
+def test_every_recipe_is_shipped_with_a_card():
+    assert presets.list_presets() == sorted(RECIPES)
+    for name in presets.list_presets():
+        card = presets.card(name)
+        recipe = RECIPES[name]
+        assert card["name"] == name
+        assert card["class_name"] == recipe.model_class.__name__
+        assert card["bars"] == recipe.bars
+        assert set(card["metrics"]) >= set(recipe.bars)
+        folder = os.path.join(SHIPPED, name)
+        files = [
+            f for f in glob.glob(f"{folder}/**", recursive=True) if os.path.isfile(f)
+        ]
+        # The card's size is the folder's, less the card itself (written last).
+        card_bytes = os.path.getsize(os.path.join(folder, presets.CARD_FILE))
+        assert card["size_bytes"] == sum(map(os.path.getsize, files)) - card_bytes
+        assert "quick" not in card["trained_on"]  # not a smoke-run preset
+
+
+def test_shipped_presets_fit_the_size_budget():
+    total = sum(presets.card(name)["size_bytes"] for name in presets.list_presets())
+    assert total <= MAX_SHIPPED_BYTES, f"{total / 1e6:.1f} MB"
+
+
+def test_cards_meet_their_bars_and_the_summary_lists_them():
+    for name in presets.list_presets():
+        card = presets.card(name)
+        for metric, bar in card["bars"].items():
+            assert card["metrics"][metric] >= bar, (name, metric)
+    summary = presets.summary()
+    assert all(name in summary for name in presets.list_presets())
+
+
+def test_unknown_names_are_refused_with_the_list():
+    with pytest.raises(ValueError, match="no_such.*role_vqa_en"):
+        presets.card("no_such")
+    from keras_roleplay.applications import RoleResponder
+
+    with pytest.raises(ValueError, match="holds a 'VGG16LSTMCaptioner'"):
+        RoleResponder.from_preset("captioner_shapes_en")
+
+
+@pytest.mark.slow
+def test_shipped_presets_score_what_their_cards_say_offline():
+    names = presets.list_presets()
+    process = subprocess.run(
+        [sys.executable, "-c", SCORE_IN_A_FRESH_PROCESS, *names],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    scores = json.loads(process.stdout.strip().splitlines()[-1])
+    for name in names:
+        card = presets.card(name)
+        for metric, value in card["metrics"].items():
+            # The same files and code: equal up to float summation order.
+            assert scores[name][metric] == pytest.approx(value, abs=0.01), (
+                name,
+                metric,
+            )
+        for metric, bar in card["bars"].items():
+            assert scores[name][metric] >= bar, (name, metric)
+
+
+def quick_start_code():
+    """The Python blocks of the README's "Quick start" section."""
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return "\n".join(re.findall(r"```python\n(.*?)```", section, re.S))
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_the_presets_and_runs_the_quick_start(tmp_path):
+    build = subprocess.run(
+        [
+            sys.executable,
+            *("-m", "pip", "wheel", ROOT, "--no-deps", "--no-build-isolation"),
+            *("-q", "-w", str(tmp_path / "dist")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert build.returncode == 0, build.stderr[-3000:]
+    (wheel,) = glob.glob(str(tmp_path / "dist" / "keras_roleplay-*.whl"))
+    assert os.path.getsize(wheel) <= MAX_WHEEL_BYTES
+    with zipfile.ZipFile(wheel) as archive:
+        members = set(archive.namelist())
+    for name in presets.list_presets():
+        for file in ("config.json", "model.weights.h5", "card.json"):
+            assert f"keras_roleplay/presets/{name}/{file}" in members
+    # Installed alone (its dependencies are this environment's), run from
+    # a folder where the source tree cannot be imported.
+    site = tmp_path / "site"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps"]
+        + ["--target", str(site), wheel],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert install.returncode == 0, install.stderr[-3000:]
+    code = "import keras_roleplay\nprint('from', keras_roleplay.__file__)\n"
+    code += quick_start_code()
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(site), "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert f"from {site}" in run.stdout
