@@ -11,7 +11,7 @@ import keras_roleplay
 MODULES = sorted(
     info.name
     for info in pkgutil.walk_packages(keras_roleplay.__path__, "keras_roleplay.")
-    if not info.name.endswith(".demo")
+    if not info.name.endswith((".demo", ".__main__"))
 )
 
 

@@ -223,9 +223,8 @@ def _train_responder(language):
                 validation["image"],
             ),
             seed=SEED,
-            verbose=0,
+            callbacks=[_EpochLog(log)],
         )
-        log(f"  trained {model.count_params()} parameters")
         return model
 
     return train
