@@ -128,6 +128,7 @@ def main(argv=None):
             model = RoleResponder.from_preset(args.preset)
         except ValueError as error:
             raise SystemExit(f"error: {error}") from None
+    else:
         model = train_responder(args.train, args.epochs, log)
         if args.save_model:
             model.save(args.save_model)

@@ -9,6 +9,8 @@ import numpy as np
 
 from keras_roleplay.applications import RoleResponder
 from keras_roleplay.data.text import GENERATION_TOKENS
+from keras_roleplay.datasets.shapes import draw_scene
+from keras_roleplay.datasets.shapes_captions import random_objects
 
 SCRIPT = os.path.join(
     os.path.dirname(os.path.dirname(__file__)), "applications", "role_chat.py"
@@ -93,3 +95,20 @@ def test_image_model_talks_about_a_bundled_scene(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "bundled scene, seed 3" in result.stderr
     assert len(result.stdout.strip().split("\n")) == 1
+
+
+def test_with_no_model_the_shipped_preset_answers_about_a_bundled_scene():
+    question = "Could you tell me what colour the biggest thing in the picture is?"
+    result = _run("--role", "doctor", "--scene-seed", "3", stdin=question + "\n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "training" not in result.stderr  # loaded, not trained
+    (reply,) = result.stdout.strip().split("\n")
+    preset = RoleResponder.from_preset("role_vqa_en")
+    rng = np.random.default_rng(3)
+    objects = random_objects(rng)
+    image = draw_scene(rng, 64, objects).astype("float32")
+    assert reply == preset.generate(question, role="doctor", image=image)
+    # A one-object scene: the answer names its colour (the preset's skill).
+    assert len(objects) == 1 and objects[0]["colour"] in reply.split()
+    result = _run("--preset", "no_such_preset", stdin="hello\n")
+    assert result.returncode != 0 and "no_such_preset" in result.stderr
