@@ -1,4 +1,6 @@
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -43,9 +45,18 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
         capture_output=True,
         text=True,
         timeout=900,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},  # as `make demo` runs it
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "model" in result.stdout and "test accuracy" in result.stdout
+    # Which job runs, and a bar per model with the time left (Keras' Progbar).
+    assert "[1/5] three_branch" in result.stdout
+    assert "[5/5] shakespeare" in result.stdout
+    assert "/epoch - loss:" in result.stdout
+    # TensorFlow's own log lines are in their file, not on the screen.
+    log = tmp_path / "results_tensorflow.log"
+    assert not re.search(r"^[IWE]0000 ", result.stderr, re.M), result.stderr[:2000]
+    assert log.exists()
     rows = json.loads(output.read_text())["results"]
     accuracy = {row["model"]: row["value"] for row in rows}
     full = accuracy["ThreeBranchClassifier[image+text+audio, fusion=concat]"]

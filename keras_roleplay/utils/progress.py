@@ -38,7 +38,12 @@ class EpochProgress(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         print(self.label, file=self.stream or sys.stdout, flush=True)
-        self.bar = keras.utils.Progbar(self.params.get("epochs"), unit_name="epoch")
+        # Stateful: show each epoch's losses, not their running mean.
+        self.bar = keras.utils.Progbar(
+            self.params.get("epochs"),
+            unit_name="epoch",
+            stateful_metrics=["loss", "val_loss"],
+        )
         self.seen = 0
 
     def on_epoch_end(self, epoch, logs=None):
