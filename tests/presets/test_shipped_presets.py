@@ -138,12 +138,21 @@ def test_the_wheel_holds_the_presets_and_runs_the_quick_start(tmp_path):
     for name in presets.list_presets():
         for file in ("config.json", "model.weights.h5", "card.json"):
             assert f"keras_roleplay/presets/{name}/{file}" in members
-    # Installed alone (its dependencies are this environment's), run from
-    # a folder where the source tree cannot be imported.
-    site = tmp_path / "site"
+    # Installed into a fresh virtual environment, alone: its dependencies
+    # (TensorFlow, Keras...) come from this one through a .pth line (no
+    # download), which does not bring this checkout's editable install.
+    fresh = tmp_path / "fresh"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(fresh)], check=True
+    )
+    python = fresh / "bin" / "python"
+    (site,) = glob.glob(str(fresh / "lib" / "python3*" / "site-packages"))
+    dependencies = [p for p in sys.path if p.endswith("site-packages")]
+    with open(os.path.join(site, "dependencies.pth"), "w") as f:
+        f.write("\n".join(dependencies) + "\n")
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps"]
-        + ["--target", str(site), wheel],
+        + ["--target", site, wheel],
         capture_output=True,
         text=True,
         timeout=600,
@@ -152,12 +161,13 @@ def test_the_wheel_holds_the_presets_and_runs_the_quick_start(tmp_path):
     code = "import keras_roleplay\nprint('from', keras_roleplay.__file__)\n"
     code += quick_start_code()
     run = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(site), "TF_CPP_MIN_LOG_LEVEL": "3"},
+        [str(python), "-c", code],
+        cwd=tmp_path,  # not the checkout: nothing imported from the source tree
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ""},
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert f"from {site}" in run.stdout
+    assert "the circle is green" in run.stdout  # the README's answer
