@@ -37,6 +37,7 @@ import keras_roleplay  # noqa: E402, F401  (registers the model classes)
 from keras_roleplay.applications import VGG16LSTMCaptioner  # noqa: E402
 from keras_roleplay.data import load_image_captions, load_image_folder  # noqa: E402
 from keras_roleplay.datasets import shapes_captions  # noqa: E402
+from keras_roleplay.saving import load_model  # noqa: E402
 
 
 def train_captioner(source, image_size, epochs, log):
@@ -107,7 +108,10 @@ def main(argv=None):
         except ValueError as error:
             parser.error(str(error))
     elif args.model:
-        model = keras.models.load_model(args.model, safe_mode=True)
+        try:  # checked first: a damaged or hostile file is named and refused
+            model = load_model(args.model)
+        except ValueError as error:
+            parser.error(str(error))
         if not isinstance(model, VGG16LSTMCaptioner):
             parser.error(
                 f"{args.model} holds a {type(model).__name__}, not a captioner"

@@ -42,6 +42,7 @@ from keras_roleplay.data.images import decode_image  # noqa: E402
 from keras_roleplay.datasets import role_vqa, shakespeare  # noqa: E402
 from keras_roleplay.datasets.shapes import draw_scene  # noqa: E402
 from keras_roleplay.datasets.shapes_captions import random_objects  # noqa: E402
+from keras_roleplay.saving import load_model  # noqa: E402
 from keras_roleplay.training import fit_responder  # noqa: E402
 
 
@@ -120,7 +121,10 @@ def main(argv=None):
         print(message, file=sys.stdout if interactive else sys.stderr, flush=True)
 
     if args.model:
-        model = keras.models.load_model(args.model, safe_mode=True)
+        try:  # checked first: a damaged or hostile file is named and refused
+            model = load_model(args.model)
+        except ValueError as error:
+            raise SystemExit(f"error: {error}") from None
         if not isinstance(model, RoleResponder):
             raise SystemExit(f"error: {args.model} holds a {type(model).__name__}.")
     elif not args.train:

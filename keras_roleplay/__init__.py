@@ -21,6 +21,7 @@ from keras_roleplay import (  # noqa: E402
     metrics,
     models,
     presets,
+    saving,
     training,
     utils,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "metrics",
     "models",
     "presets",
+    "saving",
     "training",
     "utils",
 ]

@@ -87,6 +87,11 @@ def test_errors_are_reported_and_the_chat_goes_on(tmp_path):
     assert len(result.stdout.strip().split("\n")) == 2
     result = _run("--model", path, "--image", "x.png", stdin="hello\n")
     assert result.returncode != 0 and "text-only" in result.stderr
+    damaged = tmp_path / "damaged.keras"
+    damaged.write_bytes(open(path, "rb").read()[:500])
+    result = _run("--model", str(damaged), stdin="hello\n")
+    assert result.returncode != 0 and "not a .keras model file" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_image_model_talks_about_a_bundled_scene(tmp_path):

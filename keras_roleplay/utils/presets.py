@@ -24,6 +24,7 @@ import os
 import keras
 from keras.src.saving import saving_lib
 
+from keras_roleplay.saving import check_config
 from keras_roleplay.version import __version__
 
 CONFIG_FILE = "config.json"
@@ -118,12 +119,20 @@ class PresetMixin:
             The model, an instance of this class (or of a subclass).
 
         Raises:
-            ValueError: an unknown name, a folder that holds no preset, or a
-                preset of another model class.
+            ValueError: an unknown name, a folder that holds no preset, a
+                preset of another model class, a config naming code or a
+                class outside Keras, KerasHub and keras-roleplay (see
+                `keras_roleplay.saving.check_config`), damaged weights.
         """
         folder = _preset_folder(preset)
-        with open(os.path.join(folder, CONFIG_FILE), encoding="utf-8") as f:
-            config = json.load(f)
+        config_path = os.path.join(folder, CONFIG_FILE)
+        try:
+            with open(config_path, encoding="utf-8") as f:
+                config = json.load(f)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{config_path!r} is not JSON ({error}).") from None
+        # Nothing is built from a config that names code or foreign classes.
+        check_config(config, source=repr(config_path))
         compile_config = config.pop("compile_config", None)
         vocabulary_path = os.path.join(folder, VOCABULARY_FILE)
         if os.path.exists(vocabulary_path):
@@ -138,7 +147,15 @@ class PresetMixin:
             )
         model = keras.saving.deserialize_keras_object(config, safe_mode=True)
         if load_weights:
-            model.load_weights(os.path.join(folder, WEIGHTS_FILE))
+            weights = os.path.join(folder, WEIGHTS_FILE)
+            try:
+                model.load_weights(weights)
+            except (OSError, ValueError) as error:
+                raise ValueError(
+                    f"The weights {weights!r} are missing, damaged or do not fit "
+                    f"the model of {config_path!r} ({type(error).__name__}: "
+                    f"{error})"
+                ) from error
         if compile_config:
             model.compile_from_config(compile_config)
         return model

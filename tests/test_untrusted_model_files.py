@@ -1,0 +1,155 @@
+"""Damaged and hostile model files are refused, naming the problem; no code runs."""
+
+import copy
+import json
+import os
+import shutil
+import zipfile
+
+import keras
+import pytest
+
+from keras_roleplay.applications import ThreeBranchClassifier
+from keras_roleplay.saving import check_config, load_model
+from keras_roleplay.utils.presets import SHIPPED
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("files")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="d")])
+    path = folder / "good.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    wide = keras.Sequential([keras.Input((3,)), keras.layers.Dense(5, name="d")])
+    wide.save(folder / "wide.keras")
+    with zipfile.ZipFile(folder / "wide.keras") as archive:
+        wide_weights = archive.read("model.weights.h5")
+    return folder, members, wide_weights
+
+
+def _write(folder, name, members, replace=None, extra=None, drop=()):
+    path = folder / f"{name}.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in members.items():
+            if member in drop:
+                continue
+            archive.writestr(member, (replace or {}).get(member, data))
+        for member, data in (extra or {}).items():
+            archive.writestr(member, data)
+    return path
+
+
+def _with_layer(members, layer):
+    config = json.loads(members["config.json"])
+    config["config"]["layers"][1] = layer
+    return {"config.json": json.dumps(config)}
+
+
+def _hostile_cases(folder, members, wide_weights):
+    sentinel = folder / "CODE_RAN"
+    system = {
+        "module": "os",
+        "class_name": "system",
+        "config": {"command": f"touch {sentinel}"},
+        "registered_name": None,
+    }
+    lambda_layer = {
+        "module": "keras.layers",
+        "class_name": "Lambda",
+        "config": {
+            "name": "l",
+            "function": {
+                "class_name": "__lambda__",
+                "config": {"code": "YQ==", "defaults": None, "closure": None},
+            },
+        },
+        "registered_name": None,
+    }
+    unregistered = {
+        "module": "evil",
+        "class_name": "Exploit",
+        "config": {},
+        "registered_name": "evil>Exploit",
+    }
+    return sentinel, {
+        "os_system": (_with_layer(members, system), "`os.system`, which is not"),
+        "lambda": (_with_layer(members, lambda_layer), "a `Lambda`, which would run"),
+        "unregistered": (_with_layer(members, unregistered), "`evil.Exploit`"),
+        "truncated_weights": (
+            {"model.weights.h5": members["model.weights.h5"][:200]},
+            "weights are damaged",
+        ),
+        "wrong_shapes": ({"model.weights.h5": wide_weights}, "do not fit"),
+    }
+
+
+def test_hostile_and_damaged_archives_are_refused_and_run_nothing(saved):
+    folder, members, wide_weights = saved
+    sentinel, cases = _hostile_cases(folder, members, wide_weights)
+    for name, (replace, message) in cases.items():
+        path = _write(folder, name, members, replace=replace)
+        with pytest.raises(ValueError, match=message):
+            load_model(path)
+        # Keras' own loader (safe mode) refuses them too, if less clearly.
+        with pytest.raises(Exception):  # noqa: B017
+            keras.models.load_model(path, safe_mode=True)
+    assert not sentinel.exists()
+    traversal = _write(
+        folder, "traversal", members, extra={"../../outside.txt": b"escaped"}
+    )
+    with pytest.raises(ValueError, match=r"'\.\./\.\./outside\.txt', which points"):
+        load_model(traversal)
+    assert not (folder.parent / "outside.txt").exists()
+    (folder / "garbage.keras").write_bytes(b"not a zip at all")
+    with pytest.raises(ValueError, match="not a .keras model file"):
+        load_model(folder / "garbage.keras")
+    no_config = _write(folder, "no_config", members, drop=("config.json",))
+    with pytest.raises(ValueError, match="no config.json"):
+        load_model(no_config)
+    with pytest.raises(ValueError, match="No model file"):
+        load_model(folder / "missing.keras")
+    with pytest.raises(TypeError, match="`path` must be"):
+        load_model(3)
+
+
+def test_a_good_file_loads_the_same_model(saved):
+    folder, members, _ = saved
+    model = load_model(_write(folder, "copy", members))
+    original = keras.models.load_model(folder / "good.keras")
+    for a, b in zip(model.get_weights(), original.get_weights(), strict=True):
+        assert (a == b).all()
+
+
+def test_hostile_presets_are_refused_before_anything_is_built(tmp_path):
+    preset = tmp_path / "preset"
+    shutil.copytree(os.path.join(SHIPPED, "three_branch_agreement"), preset)
+    config_path = preset / "config.json"
+    good = json.loads(config_path.read_text())
+    hostile = copy.deepcopy(good)
+    hostile["config"]["fusion"] = {
+        "module": "builtins",
+        "class_name": "eval",
+        "config": {},
+        "registered_name": None,
+    }
+    config_path.write_text(json.dumps(hostile))
+    with pytest.raises(ValueError, match="`builtins.eval`, which is not"):
+        ThreeBranchClassifier.from_preset(preset)
+    config_path.write_text("{not json")
+    with pytest.raises(ValueError, match="config.json' is not JSON"):
+        ThreeBranchClassifier.from_preset(preset)
+    config_path.write_text(json.dumps(good))
+    weights = preset / "model.weights.h5"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(ValueError, match="missing, damaged or do not fit"):
+        ThreeBranchClassifier.from_preset(preset)
+
+
+def test_every_shipped_config_passes_the_check():
+    for name in os.listdir(SHIPPED):
+        path = os.path.join(SHIPPED, name, "config.json")
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                check_config(json.load(f), source=path)
