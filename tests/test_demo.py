@@ -39,6 +39,9 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
             "-m",
             "keras_roleplay.demo",
             "--quick",
+            # role_vqa_zh is run_role_vqa in Chinese: left out to save a
+            # minute (the Chinese model is tested through its preset).
+            *("--models", "three_branch", "captioner", "role_vqa", "shakespeare"),
             "--output",
             str(output),
         ],
@@ -51,7 +54,7 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
     assert "model" in result.stdout and "test accuracy" in result.stdout
     # Which job runs, and a bar per model with the time left (Keras' Progbar).
     assert "[1/5] three_branch" in result.stdout
-    assert "[5/5] shakespeare" in result.stdout
+    assert "[4/4] shakespeare" in result.stdout
     assert "/epoch - loss:" in result.stdout
     # TensorFlow's own log lines are in their file, not on the screen.
     log = tmp_path / "results_tensorflow.log"
@@ -74,21 +77,16 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
     assert captioner["test token accuracy"] > 0.5
     assert 0.1 < captioner["test BLEU-4 (greedy)"] <= 1.0
     assert 0.1 < captioner["test BLEU-4 (beam)"] <= 1.0
-    for language in ("en", "zh"):
-        vqa = {
-            r["metric"]: r["value"]
-            for r in rows
-            if f"role-VQA {language}" in r["model"]
-        }
-        # Four quick epochs: the roles' phrasing is learned before the
-        # content; the judge reads the role off the phrasing.
-        assert vqa["judge role accuracy, gold answers"] > 0.9
-        assert (
-            vqa["judge role accuracy, generated"]
-            > 0.5
-            > vqa["judge chance (uniform guess)"]
-        )
-        assert 0.0 <= vqa["test content accuracy"] <= 1.0
+    vqa = {r["metric"]: r["value"] for r in rows if "role-VQA en" in r["model"]}
+    # Four quick epochs: the roles' phrasing is learned before the content;
+    # the judge reads the role off the phrasing.
+    assert vqa["judge role accuracy, gold answers"] > 0.9
+    assert (
+        vqa["judge role accuracy, generated"]
+        > 0.5
+        > vqa["judge chance (uniform guess)"]
+    )
+    assert 0.0 <= vqa["test content accuracy"] <= 1.0
     bard = {r["metric"]: r["value"] for r in rows if "Shakespeare" in r["model"]}
     assert (
         1 < bard["test perplexity, true role"] < bard["test perplexity, shuffled role"]
