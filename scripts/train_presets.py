@@ -115,6 +115,11 @@ def main(argv=None):
     failed = []
     for i, name in enumerate(names, 1):
         recipe = RECIPES[name]
+        missing = [
+            n for n in recipe.needs if not os.path.isdir(os.path.join(args.output, n))
+        ]
+        if missing:  # before training for minutes: its scoring loads them
+            parser.error(f"{name} is scored with {missing}: build them first")
         print(f"[{i}/{len(names)}] {name} ({recipe.model_class.__name__})", flush=True)
         card = build(recipe, args.output, quick=args.quick)
         for metric, value in card["metrics"].items():

@@ -171,3 +171,36 @@ def test_the_wheel_holds_the_presets_and_runs_the_quick_start(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     assert f"from {site}" in run.stdout
     assert "the circle is green" in run.stdout  # the README's answer
+
+
+@pytest.mark.slow
+def test_the_script_builds_a_loadable_preset_with_its_card(tmp_path):
+    script = os.path.join(ROOT, "scripts", "train_presets.py")
+    name = "three_branch_agreement"
+    run = subprocess.run(
+        [sys.executable, script, "--quick", "--only", name, "--output", str(tmp_path)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert f"[1/1] {name}" in run.stdout
+    with open(tmp_path / name / "card.json", encoding="utf-8") as f:
+        card = json.load(f)
+    assert card["trained_on"].endswith("(quick smoke run)")
+    assert sorted(os.listdir(tmp_path)) == [name]  # no staging folder left
+    model = RECIPES[name].model_class.from_preset(tmp_path / name)
+    scores = RECIPES[name].evaluate(model, quick=True)
+    assert scores == pytest.approx(card["metrics"], abs=0.02)
+    # A responder needs its judge: refused before any training.
+    run = subprocess.run(
+        [sys.executable, script, "--only", "role_vqa_en", "--output", str(tmp_path)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 2 and "build them first" in run.stderr
