@@ -180,6 +180,18 @@ def _vqa_data(language, quick, phrasings=TRAINING_FAMILIES):
     )
 
 
+def _vqa_test(language, quick, phrasings):
+    # The test split of `_vqa_data` (load_data's third seed), without
+    # drawing the 5000 training scenes first.
+    return role_vqa.generate_examples(
+        (VQA_QUICK if quick else VQA_SIZES)[2],
+        language=language,
+        image_size=64,
+        seed=2,
+        phrasings=phrasings,
+    )
+
+
 def role_vqa_responder(train, language, sequence_length=None):
     """The role-VQA responder of the presets and the demo, for a training split.
 
@@ -231,7 +243,11 @@ def _train_responder(language):
 
 
 def content_accuracy(model, data, language):
-    """Share of answers right about the image (checked from the scene)."""
+    """Generates answers to a `role_vqa` split and checks them against its scenes.
+
+    Returns:
+        `(share of answers right about the image, the answers)`.
+    """
     answers = model.generate(
         list(data["question"]),
         role=data["role"],
@@ -254,7 +270,7 @@ def _evaluate_responder(language):
             ("training phrasings", TRAINING_FAMILIES),
             ("held-out phrasings", HELD_OUT_FAMILIES),
         ):
-            test = _vqa_data(language, quick, phrasings)[2]
+            test = _vqa_test(language, quick, phrasings)
             accuracy, answers = content_accuracy(model, test, language)
             scores[f"content accuracy, {label}"] = accuracy
             if label == "template questions":
@@ -288,7 +304,7 @@ def _train_judge(language):
 
 def _evaluate_judge(language):
     def evaluate(model, load, quick):
-        test = _vqa_data(language, quick)[2]
+        test = _vqa_test(language, quick, TRAINING_FAMILIES)
         return {
             "role accuracy, gold answers": role_accuracy(
                 model, test["answer"], test["role"]
