@@ -53,7 +53,7 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "model" in result.stdout and "test accuracy" in result.stdout
     # Which job runs, and a bar per model with the time left (Keras' Progbar).
-    assert "[1/5] three_branch" in result.stdout
+    assert "[1/4] three_branch" in result.stdout
     assert "[4/4] shakespeare" in result.stdout
     assert "/epoch - loss:" in result.stdout
     # TensorFlow's own log lines are in their file, not on the screen.
