@@ -18,6 +18,8 @@ True
 import json
 import os
 
+import keras
+
 from keras_roleplay.utils.presets import SHIPPED, shipped_presets
 
 CARD_FILE = "card.json"
@@ -45,12 +47,11 @@ def card(name):
 
 
 def load(name):
-    """Loads shipped preset `name` with its own class (`Class.from_preset`)."""
-    import keras  # the models register their classes when imported
+    """Loads shipped preset `name` with its own class (`Class.from_preset`).
 
-    import keras_roleplay.applications  # noqa: F401
-    import keras_roleplay.metrics  # noqa: F401
-
+    The classes are registered by `import keras_roleplay`, which importing
+    this module has already done.
+    """
     class_name = card(name)["registered_name"]
     return keras.saving.get_registered_object(class_name).from_preset(name)
 

@@ -43,6 +43,18 @@ SCORE_IN_A_FRESH_PROCESS = textwrap.dedent(
 )
 
 
+def _run_in_checkout(args, timeout=600):
+    """Runs `python *args` in a child process that imports this checkout."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def test_every_recipe_is_shipped_with_a_card():
     assert presets.list_presets() == sorted(RECIPES)
     for name in presets.list_presets():
@@ -88,14 +100,7 @@ def test_unknown_names_are_refused_with_the_list():
 @pytest.mark.slow
 def test_shipped_presets_score_what_their_cards_say_offline():
     names = presets.list_presets()
-    process = subprocess.run(
-        [sys.executable, "-c", SCORE_IN_A_FRESH_PROCESS, *names],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": ROOT},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    process = _run_in_checkout(["-c", SCORE_IN_A_FRESH_PROCESS, *names], 900)
     assert process.returncode == 0, process.stderr[-3000:]
     scores = json.loads(process.stdout.strip().splitlines()[-1])
     for name in names:
@@ -177,13 +182,8 @@ def test_the_wheel_holds_the_presets_and_runs_the_quick_start(tmp_path):
 def test_the_script_builds_a_loadable_preset_with_its_card(tmp_path):
     script = os.path.join(ROOT, "scripts", "train_presets.py")
     name = "three_branch_agreement"
-    run = subprocess.run(
-        [sys.executable, script, "--quick", "--only", name, "--output", str(tmp_path)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": ROOT},
-        capture_output=True,
-        text=True,
-        timeout=600,
+    run = _run_in_checkout(
+        [script, "--quick", "--only", name, "--output", str(tmp_path)]
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert f"[1/1] {name}" in run.stdout
@@ -195,12 +195,5 @@ def test_the_script_builds_a_loadable_preset_with_its_card(tmp_path):
     scores = RECIPES[name].evaluate(model, quick=True)
     assert scores == pytest.approx(card["metrics"], abs=0.02)
     # A responder needs its judge: refused before any training.
-    run = subprocess.run(
-        [sys.executable, script, "--only", "role_vqa_en", "--output", str(tmp_path)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": ROOT},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = _run_in_checkout([script, "--only", "role_vqa_en", "--output", str(tmp_path)])
     assert run.returncode == 2 and "build them first" in run.stderr
