@@ -1,15 +1,21 @@
-"""Training recipes: optimizer schedules, role judges, role-play evaluation."""
+"""Training recipes: optimizer schedules, time budgets, role judges, role-play
+evaluation, the captioner's fit."""
 
+from keras_roleplay.training.captioning import fit_captioner
 from keras_roleplay.training.role_play import (
     evaluate_replies,
     fit_responder,
     train_role_judge,
     warmup_cosine_adamw,
 )
+from keras_roleplay.training.time_budget import TimeBudget, warmup_cosine_rate
 
 __all__ = [
+    "TimeBudget",
     "evaluate_replies",
+    "fit_captioner",
     "fit_responder",
     "train_role_judge",
     "warmup_cosine_adamw",
+    "warmup_cosine_rate",
 ]

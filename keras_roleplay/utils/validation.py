@@ -23,6 +23,18 @@ def check_positive_int(name, value, allow_zero=False):
     return int(value)
 
 
+def check_positive_number(name, value):
+    """Returns `value` as a float, or raises if it is not a number > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"`{name}` must be a number > 0. Received: {name}={value!r} "
+            f"(type {type(value).__name__})"
+        )
+    if not value > 0:
+        raise ValueError(f"`{name}` must be a number > 0. Received: {name}={value}")
+    return float(value)
+
+
 def check_rate(name, value):
     """Returns `value` as a float in [0, 1), or raises."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

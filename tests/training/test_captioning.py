@@ -1,0 +1,115 @@
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from keras_roleplay.applications import VGG16LSTMCaptioner
+from keras_roleplay.datasets import shapes_captions
+from keras_roleplay.training import TimeBudget, fit_captioner, warmup_cosine_rate
+
+
+def test_warmup_cosine_rate_shape():
+    rates = [warmup_cosine_rate(f, 2e-3) for f in np.linspace(0, 1, 101)]
+    assert rates[0] == 0.0 and rates[5] == pytest.approx(2e-3)
+    assert rates[100] == pytest.approx(2e-3 * 0.02)
+    assert all(a >= b for a, b in zip(rates[5:], rates[6:], strict=False))
+    assert warmup_cosine_rate(1.7, 1.0) == pytest.approx(0.02)  # past the end
+
+
+class _Rates(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        self.rates = getattr(self, "rates", [])
+        self.rates.append(float(self.model.optimizer.learning_rate))
+
+
+def test_time_budget_stops_and_drives_the_learning_rate():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(0.0), loss="mse")
+    budget, rates = TimeBudget(1.5, peak_learning_rate=0.01), _Rates()
+    start = time.perf_counter()
+    model.fit(
+        np.zeros((64, 4)),
+        np.zeros((64, 1)),
+        batch_size=4,
+        epochs=100_000,
+        verbose=0,
+        callbacks=[budget, rates],
+    )
+    assert 1.5 <= budget.elapsed <= time.perf_counter() - start
+    assert budget.steps == len(rates.rates) > 10
+    # The first batch (tracing) at rate 0, then a warm-up over 5% of the
+    # time left, the peak, and down towards 2% of it.
+    assert rates.rates[0] == 0.0
+    peak = int(np.argmax(rates.rates))
+    assert 0.008 < rates.rates[peak] <= 0.01 + 1e-9
+    after = rates.rates[peak:]
+    assert all(a >= b for a, b in zip(after, after[1:], strict=False))
+    assert after[-1] < 0.002
+
+
+def test_time_budget_rejects_a_bad_budget():
+    with pytest.raises(ValueError, match=r"seconds.*Received: seconds=0"):
+        TimeBudget(0)
+    with pytest.raises(TypeError, match="seconds"):
+        TimeBudget("7")
+
+
+def _tiny_captioner(train):
+    return VGG16LSTMCaptioner.from_captions(
+        train["captions"],
+        image_shape=(32, 32, 3),
+        sequence_length=10,
+        embedding_dim=16,
+        lstm_units=32,
+        feature_layer="block3_conv3",
+    )
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    train, _, _ = shapes_captions.load_data(
+        num_train=64, num_validation=8, num_test=8, image_size=32
+    )
+    return train
+
+
+def test_fit_captioner_learns_with_warmup_and_decay(scenes):
+    keras.utils.set_random_seed(0)
+    model = _tiny_captioner(scenes)
+    history = fit_captioner(
+        model,
+        scenes["image"],
+        scenes["captions"],
+        epochs=6,
+        peak_learning_rate=3e-3,
+        validation=(scenes["image"][:8], scenes["captions"][:8]),
+    )
+    losses = history.history["loss"]
+    assert losses[-1] < 0.8 * losses[0]
+    assert len(history.history["val_loss"]) == 6
+    # The schedule ends at 2% of the peak.
+    steps = model.optimizer.iterations
+    assert float(model.optimizer.learning_rate) == pytest.approx(3e-3 * 0.02, rel=0.2)
+    assert int(steps) == 6 * 6  # 64 images x 3 captions / 32 per batch
+
+
+def test_fit_captioner_under_a_time_budget(scenes):
+    model = _tiny_captioner(scenes)
+    start = time.perf_counter()
+    fit_captioner(model, scenes["image"], scenes["captions"], time_budget=8)
+    seconds = time.perf_counter() - start
+    # Stopped by the budget (the first batch, compilation included, may
+    # take most of it on a busy machine), not by the epoch count.
+    assert 8 <= seconds < 60
+    assert model.optimizer.iterations >= 1
+
+
+def test_fit_captioner_bad_arguments(scenes):
+    model = _tiny_captioner(scenes)
+    with pytest.raises(ValueError, match="`validation` must be"):
+        fit_captioner(model, scenes["image"], scenes["captions"], validation=([],))
+    with pytest.raises(ValueError, match="time_budget"):
+        fit_captioner(model, scenes["image"], scenes["captions"], time_budget=-1)
+    with pytest.raises(ValueError, match="epochs"):
+        fit_captioner(model, scenes["image"], scenes["captions"], epochs=0)
