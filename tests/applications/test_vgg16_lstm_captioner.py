@@ -36,7 +36,16 @@ def test_output_is_logits_per_position():
     tokens = np.zeros((2, 8), "int32")
     logits = model.predict({"image": _images(), "tokens": tokens}, verbose=0)
     assert logits.shape == (2, 8, len(model.vocabulary))
-    assert model.feature_grid == (2, 2)  # block5_conv3 of a 32x32 image
+    # feature_layer="auto": block3_conv3, the 8x8 grid of a 32x32 image.
+    assert model.feature_layer == "block3_conv3" and model.feature_grid == (8, 8)
+    assert model.get_config()["backbone"]["config"]["feature_layer"] == "block3_conv3"
+
+
+def test_an_explicit_cut_is_kept():
+    model = _model(feature_layer="block5_conv3")
+    assert model.feature_grid == (2, 2)
+    with pytest.raises(ValueError, match="\"auto\" or one of.*feature_layer='fc1'"):
+        _model(feature_layer="fc1")
 
 
 def test_plain_seed_model_has_no_attention():

@@ -133,7 +133,7 @@ def test_captioner_parts():
         lstm_units=8,
     )
     model = VGG16LSTMCaptioner(backbone=backbone, preprocessor=preprocessor)
-    assert model.feature_grid == (2, 2) and model.lstm_units == 8
+    assert model.feature_grid == (8, 8) and model.lstm_units == 8
     clone = VGG16LSTMCaptioner.from_config(json.loads(json.dumps(model.get_config())))
     assert clone.get_config() == model.get_config()
     # A 48x48 image is resized by the preprocessor to the backbone's 32x32.

@@ -4,6 +4,7 @@ import keras
 
 from keras_roleplay.applications.image_encoders import (
     VGG16_FEATURE_LAYERS,
+    vgg16_auto_feature_layer,
     vgg16_encoder,
 )
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
@@ -43,7 +44,11 @@ class VGG16LSTMCaptionerBackbone(keras.Model):
             "notop" weights file.
         trainable_backbone: whether `fit` updates the VGG16 weights.
         feature_layer: the VGG16 layer whose feature map the decoder attends
-            over, from `VGG16_FEATURE_LAYERS`.
+            over, from `VGG16_FEATURE_LAYERS`, or `"auto"` (the default):
+            the deepest `blockN_conv3` with a grid of at least 8x8
+            (`vgg16_auto_feature_layer`: `block5_conv3` at 224x224,
+            `block3_conv3` at 32x32). The chosen name is what `feature_layer`
+            and the saved config hold.
         attention: attend over image regions at every step.
         embedding_dim: size of the token embeddings.
         lstm_units: size of the LSTM state and of the region features.
@@ -62,8 +67,8 @@ class VGG16LSTMCaptionerBackbone(keras.Model):
     ...     lstm_units=8)
     >>> logits = backbone({"image": np.zeros((1, 32, 32, 3)),
     ...     "tokens": np.ones((1, 5))})
-    >>> tuple(logits.shape), backbone.feature_grid
-    ((1, 5, 12), (2, 2))
+    >>> tuple(logits.shape), backbone.feature_layer, backbone.feature_grid
+    ((1, 5, 12), 'block3_conv3', (8, 8))
     """
 
     def __init__(
@@ -73,7 +78,7 @@ class VGG16LSTMCaptionerBackbone(keras.Model):
         image_shape=(224, 224, 3),
         weights=None,
         trainable_backbone=True,
-        feature_layer="block5_conv3",
+        feature_layer="auto",
         attention=True,
         embedding_dim=128,
         lstm_units=256,
@@ -91,9 +96,12 @@ class VGG16LSTMCaptionerBackbone(keras.Model):
                 "VGG16 needs RGB images of at least 32x32: `image_shape` must be "
                 f"(height >= 32, width >= 32, 3). Received: image_shape={image_shape}"
             )
+        if feature_layer == "auto":
+            feature_layer = vgg16_auto_feature_layer(image_shape)
         if feature_layer not in VGG16_FEATURE_LAYERS:
             raise ValueError(
-                f"`feature_layer` must be one of {list(VGG16_FEATURE_LAYERS)}. "
+                '`feature_layer` must be "auto" or one of '
+                f"{list(VGG16_FEATURE_LAYERS)}. "
                 f"Received: feature_layer={feature_layer!r}"
             )
         embedding_dim = check_positive_int("embedding_dim", embedding_dim)

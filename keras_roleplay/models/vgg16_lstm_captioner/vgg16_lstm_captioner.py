@@ -1,11 +1,13 @@
 """`VGG16LSTMCaptioner`: VGG16 image features, an LSTM decoder with visual attention."""
 
 import functools
+import warnings
 
 import keras
 import numpy as np
 from keras import ops
 
+from keras_roleplay.data.captions import caption_lists
 from keras_roleplay.models.generative_task import GenerativeTask, delegated
 from keras_roleplay.models.vgg16_lstm_captioner.backbone import (
     VGG16LSTMCaptionerBackbone,
@@ -68,7 +70,7 @@ class VGG16LSTMCaptioner(GenerativeTask):
             truncated, their `[END]` kept), `image_shape` (224x224;
             images of another size are resized to it), `weights` (`None`,
             `"imagenet"`, which needs internet access, or a file),
-            `trainable_backbone`, `feature_layer` (`"block5_conv3"`),
+            `trainable_backbone`, `feature_layer` (`"auto"`: an 8x8 grid or finer),
             `attention` (`False`: the seed's plain model), `embedding_dim`
             (128), `lstm_units` (256), `dropout`, `image_preprocessing`: see
             `VGG16LSTMCaptionerBackbone`.
@@ -134,13 +136,29 @@ class VGG16LSTMCaptioner(GenerativeTask):
     def from_captions(cls, captions, vocabulary_size=1000, **kwargs):
         """Builds a captioner whose vocabulary is learned from `captions`.
 
+        Warns when more than 1% of the captions are longer than
+        `sequence_length` allows (they would be cut in training and the
+        model would learn to stop early), naming the length that fits them.
+
         Args:
             captions: strings, or lists of strings (several per image).
             vocabulary_size: maximum vocabulary size.
             **kwargs: the other constructor arguments.
         """
         vocabulary = build_caption_vocabulary(captions, vocabulary_size)
-        return cls(vocabulary=vocabulary, **kwargs)
+        model = cls(vocabulary=vocabulary, **kwargs)
+        flat = [c for entry in caption_lists(captions) for c in entry]
+        # [START] and the tokens must fit in sequence_length; [END] follows.
+        lengths = np.asarray([len(ids) for ids in model.tokenizer(flat)]) + 1
+        cut = float(np.mean(lengths > model.sequence_length))
+        if cut > 0.01:
+            warnings.warn(
+                f"{cut:.0%} of the captions are longer than sequence_length="
+                f"{model.sequence_length} allows and will be cut; "
+                f"sequence_length={int(lengths.max())} fits them all.",
+                stacklevel=2,
+            )
+        return model
 
     # === The parts' settings, under the names they always had ===
 
