@@ -38,6 +38,11 @@ from keras_roleplay.applications import VGG16LSTMCaptioner  # noqa: E402
 from keras_roleplay.data import load_image_captions, load_image_folder  # noqa: E402
 from keras_roleplay.datasets import shapes_captions  # noqa: E402
 from keras_roleplay.saving import load_model  # noqa: E402
+from keras_roleplay.training import fit_captioner  # noqa: E402
+from keras_roleplay.utils.atomic_files import (  # noqa: E402
+    atomic_output,
+    check_writable,
+)
 
 
 def train_captioner(source, image_size, epochs, log):
@@ -55,12 +60,9 @@ def train_captioner(source, image_size, epochs, log):
     model = VGG16LSTMCaptioner.from_captions(
         captions, vocabulary_size=1000, image_shape=image_shape
     )
-    model.compile()
-    model.fit(
-        model.caption_dataset(images, captions, shuffle=True, seed=0),
-        epochs=epochs,
-        verbose=2,
-    )
+    # The library's recipe: warm-up and cosine decay of the learning rate,
+    # VGG16 cut where its grid is 8x8 (feature_layer="auto").
+    fit_captioner(model, images, captions, epochs=epochs, verbose=2)
     return model
 
 
@@ -102,6 +104,16 @@ def main(argv=None):
     def log(message):
         print(message, file=sys.stderr, flush=True)
 
+    if not os.path.isdir(folder):
+        parser.error(f"no folder of images at {folder!r}")
+    if args.epochs < 1:
+        parser.error(f"--epochs must be at least 1. Received: {args.epochs}")
+    try:  # before loading or training, not after
+        for path in filter(None, (args.output, args.save_model)):
+            check_writable(path)
+    except ValueError as error:
+        parser.error(str(error))
+
     if not (args.model or args.train):
         try:
             model = VGG16LSTMCaptioner.from_preset(args.preset)
@@ -121,20 +133,26 @@ def main(argv=None):
             keras.config.set_dtype_policy("mixed_bfloat16")
         model = train_captioner(args.train, args.image_size, args.epochs, log)
         if args.save_model:
-            model.save(args.save_model)
+            with atomic_output(args.save_model) as tmp:
+                model.save(tmp)
             log(f"saved the model to {args.save_model}")
 
-    images, paths, skipped = load_image_folder(folder, model.image_shape)
+    try:
+        images, paths, skipped = load_image_folder(folder, model.image_shape)
+    except ValueError as error:  # no readable image: nothing to write
+        log(f"error: {error}")
+        return 1
     start = time.perf_counter()
     captions = model.generate(images, sampler=args.sampler)
     log(
         f"captioned {len(images)} images in {time.perf_counter() - start:.1f} s"
         + (f"; skipped {len(skipped)} unreadable" if skipped else "")
     )
-    with open(args.output, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["image_path", "caption"])
-        writer.writerows(zip(paths, captions, strict=True))
+    with atomic_output(args.output) as tmp:  # never a half-written CSV
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["image_path", "caption"])
+            writer.writerows(zip(paths, captions, strict=True))
     log(f"wrote {args.output}")
     return 0
 

@@ -34,16 +34,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 import keras_roleplay  # noqa: E402, F401  (registers the model classes)
 from keras_roleplay.applications import RoleResponder  # noqa: E402
+from keras_roleplay.data.file_checks import decode_file  # noqa: E402
 from keras_roleplay.data.images import decode_image  # noqa: E402
 from keras_roleplay.datasets import role_vqa, shakespeare  # noqa: E402
 from keras_roleplay.datasets.shapes import draw_scene  # noqa: E402
 from keras_roleplay.datasets.shapes_captions import random_objects  # noqa: E402
 from keras_roleplay.saving import load_model  # noqa: E402
 from keras_roleplay.training import fit_responder  # noqa: E402
+from keras_roleplay.utils.atomic_files import (  # noqa: E402
+    atomic_output,
+    check_writable,
+)
 
 
 def train_responder(source, epochs, log):
@@ -66,9 +70,27 @@ def train_responder(source, epochs, log):
     )
     log(f"training on {len(contexts)} {source} examples for {epochs} epochs...")
     fit_responder(
-        model, contexts, replies, train["role"], images, epochs=epochs, verbose=2
+        model,
+        contexts,
+        replies,
+        train["role"],
+        images,
+        epochs=epochs,
+        callbacks=[_EpochLog(log)],
     )
     return model
+
+
+class _EpochLog(keras.callbacks.Callback):
+    """One line per epoch through `log`: standard output stays for replies."""
+
+    def __init__(self, log):
+        super().__init__()
+        self._log = log
+
+    def on_epoch_end(self, epoch, logs=None):
+        values = ", ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items())
+        self._log(f"epoch {epoch + 1}: {values}")
 
 
 def load_chat_image(model, path, scene_seed, log):
@@ -80,7 +102,11 @@ def load_chat_image(model, path, scene_seed, log):
             )
         return None
     if path:
-        image = decode_image(tf.io.read_file(path), model.image_shape)
+        image, reason = decode_file(
+            path, lambda data: decode_image(data, model.image_shape), "image"
+        )
+        if reason:
+            raise SystemExit(f"error: --image {path}: {reason}")
         return np.asarray(image, "float32")
     rng = np.random.default_rng(scene_seed)
     objects = random_objects(rng)
@@ -115,11 +141,20 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     interactive = sys.stdin.isatty()
+    # Bytes that are not UTF-8 on standard input are replaced, not fatal.
+    sys.stdin.reconfigure(errors="replace")
 
     def log(message):
         # Keep stdout for replies when piped.
         print(message, file=sys.stdout if interactive else sys.stderr, flush=True)
 
+    if args.epochs < 1:
+        parser.error(f"--epochs must be at least 1. Received: {args.epochs}")
+    if args.save_model:
+        try:  # before minutes of training, not after
+            check_writable(args.save_model)
+        except ValueError as error:
+            parser.error(str(error))
     if args.model:
         try:  # checked first: a damaged or hostile file is named and refused
             model = load_model(args.model)
@@ -135,7 +170,8 @@ def main(argv=None):
     else:
         model = train_responder(args.train, args.epochs, log)
         if args.save_model:
-            model.save(args.save_model)
+            with atomic_output(args.save_model) as tmp:
+                model.save(tmp)
             log(f"saved to {args.save_model}")
     role = args.role or model.roles[0]
     try:

@@ -115,3 +115,31 @@ def test_needs_a_folder_and_a_loadable_model(tmp_path):
     result = _run("--model", str(tmp_path / "none.keras"), "--images", str(tmp_path))
     assert result.returncode != 0
     assert np.any(["none.keras" in line for line in result.stderr.splitlines()])
+
+
+def test_bad_folders_and_outputs_are_refused_and_nothing_half_written(tmp_path):
+    result = _run(str(tmp_path / "nowhere"))
+    assert result.returncode == 2 and "no folder of images at" in result.stderr
+    # A folder of unreadable images only: each named, exit 1, no CSV.
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.png").write_bytes(b"")
+    (bad / "truncated.png").write_bytes(
+        tf.io.encode_png(np.zeros((8, 8, 3), "uint8")).numpy()[:30]
+    )
+    output = tmp_path / "out.csv"
+    result = _run(str(bad), "--output", str(output))
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "No readable image" in result.stderr
+    assert "empty.png" in result.stderr and "truncated.png" in result.stderr
+    assert "Traceback" not in result.stderr and not output.exists()
+    # An output in a folder that does not exist: refused before any work.
+    folder = _folder(tmp_path)
+    missing = tmp_path / "no" / "out.csv"
+    result = _run(str(folder), "--output", str(missing))
+    assert result.returncode == 2 and "Cannot write" in result.stderr
+    # A successful run leaves the CSV and no temporary file beside it.
+    result = _run(str(folder), "--output", str(output))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(_read(output)) == 3
+    assert sorted(os.listdir(tmp_path)) == ["bad", "out.csv", "photos"]

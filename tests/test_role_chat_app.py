@@ -6,6 +6,7 @@ import sys
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_roleplay.applications import RoleResponder
 from keras_roleplay.data.text import GENERATION_TOKENS
@@ -25,6 +26,12 @@ def _run(*args, stdin=""):
         capture_output=True,
         text=True,
         timeout=600,
+    )
+
+
+def _run_bytes(*args, stdin=b""):
+    return subprocess.run(
+        [sys.executable, SCRIPT, *args], input=stdin, capture_output=True, timeout=600
     )
 
 
@@ -78,6 +85,8 @@ def test_errors_are_reported_and_the_chat_goes_on(tmp_path):
     _, path = _saved_model(tmp_path)
     result = _run("--model", path, "--role", "wizard", stdin="hello\n")
     assert result.returncode != 0 and "Unknown role 'wizard'" in result.stderr
+    result = _run("--model", path, "--save-model", "/no/such/dir/m.keras")
+    assert result.returncode == 2 and "Cannot write" in result.stderr
     long_line = "hello there " * 4
     result = _run("--model", path, stdin=f"{long_line}\nhello\n")
     assert result.returncode == 0
@@ -100,6 +109,23 @@ def test_image_model_talks_about_a_bundled_scene(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "bundled scene, seed 3" in result.stderr
     assert len(result.stdout.strip().split("\n")) == 1
+    # A missing or damaged image file: one clear line, no TensorFlow trace.
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(
+        tf.io.encode_jpeg(np.zeros((32, 32, 3), "uint8")).numpy()[:100]
+    )
+    for image, reason in (
+        (tmp_path / "missing.png", "file not found"),
+        (truncated, "not a readable image"),
+    ):
+        result = _run("--model", path, "--image", str(image), stdin="hello\n")
+        assert result.returncode != 0 and result.stdout == ""
+        assert f"--image {image}: {reason}" in result.stderr
+        assert "Traceback" not in result.stderr
+    # Bytes that are not UTF-8 on standard input are answered, not fatal.
+    result = _run_bytes("--model", path, stdin=b"hel\xfflo\n\x00\x01\n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(result.stdout.strip().split(b"\n")) == 2
 
 
 def test_with_no_model_the_shipped_preset_answers_about_a_bundled_scene():
