@@ -39,9 +39,11 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
             "-m",
             "keras_roleplay.demo",
             "--quick",
-            # role_vqa_zh is run_role_vqa in Chinese: left out to save a
-            # minute (the Chinese model is tested through its preset).
-            *("--models", "three_branch", "captioner", "role_vqa", "shakespeare"),
+            # Left out to save minutes: three_branch (its models and bars are
+            # tested in tests/applications/test_three_branch_ablation.py, on
+            # more data) and role_vqa_zh (run_role_vqa in Chinese; the
+            # Chinese model is tested through its preset).
+            *("--models", "captioner", "role_vqa", "shakespeare"),
             "--output",
             str(output),
         ],
@@ -51,20 +53,16 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},  # as `make demo` runs it
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "model" in result.stdout and "test accuracy" in result.stdout
+    assert "model" in result.stdout and "BLEU-4" in result.stdout
     # Which job runs, and a bar per model with the time left (Keras' Progbar).
-    assert "[1/4] three_branch" in result.stdout
-    assert "[4/4] shakespeare" in result.stdout
+    assert "[1/3] captioner" in result.stdout
+    assert "[3/3] shakespeare" in result.stdout
     assert "/epoch - loss:" in result.stdout
     # TensorFlow's own log lines are in their file, not on the screen.
     log = tmp_path / "results_tensorflow.log"
     assert not re.search(r"^[IWE]0000 ", result.stderr, re.M), result.stderr[:2000]
     assert log.exists()
     rows = json.loads(output.read_text())["results"]
-    accuracy = {row["model"]: row["value"] for row in rows}
-    full = accuracy["ThreeBranchClassifier[image+text+audio, fusion=concat]"]
-    pairs = [v for k, v in accuracy.items() if "(no " in k]
-    assert full >= 0.9 and len(pairs) == 3 and max(pairs) <= 0.75
     assert all(row["seconds"] >= 0 for row in rows)
     # Every model's first row carries its training time.
     first = {}
@@ -72,8 +70,7 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
         first.setdefault(row["model"], row)
     assert all(row["seconds"] > 0 for row in first.values())
     captioner = {r["metric"]: r["value"] for r in rows if "Captioner" in r["model"]}
-    # Six quick epochs on 600 scenes (about a minute): the grammar and some
-    # of the scenes (0.59 and BLEU-4 0.19 when measured; 8 minutes give 0.54).
+    # Six quick epochs on 600 scenes: the grammar and some of the scenes.
     assert captioner["test token accuracy"] > 0.5
     assert 0.1 < captioner["test BLEU-4 (greedy)"] <= 1.0
     assert 0.1 < captioner["test BLEU-4 (beam)"] <= 1.0
