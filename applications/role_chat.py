@@ -37,8 +37,7 @@ import numpy as np  # noqa: E402
 
 import keras_roleplay  # noqa: E402, F401  (registers the model classes)
 from keras_roleplay.applications import RoleResponder  # noqa: E402
-from keras_roleplay.data.file_checks import decode_file  # noqa: E402
-from keras_roleplay.data.images import decode_image  # noqa: E402
+from keras_roleplay.data.images import read_image_file  # noqa: E402
 from keras_roleplay.datasets import role_vqa, shakespeare  # noqa: E402
 from keras_roleplay.datasets.shapes import draw_scene  # noqa: E402
 from keras_roleplay.datasets.shapes_captions import random_objects  # noqa: E402
@@ -102,9 +101,7 @@ def load_chat_image(model, path, scene_seed, log):
             )
         return None
     if path:
-        image, reason = decode_file(
-            path, lambda data: decode_image(data, model.image_shape), "image"
-        )
+        image, reason = read_image_file(path, model.image_shape)
         if reason:
             raise SystemExit(f"error: --image {path}: {reason}")
         return np.asarray(image, "float32")

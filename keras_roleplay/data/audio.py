@@ -1,5 +1,6 @@
 """Audio decoding and log-mel features for tf.data pipelines."""
 
+from keras_roleplay.data.file_checks import decode_file, wav_header_problem
 from keras_roleplay.data.tfio_import import import_tfio
 from keras_roleplay.utils.optional_tensorflow import require_tensorflow, tf
 from keras_roleplay.utils.validation import check_positive_int
@@ -45,6 +46,23 @@ def decode_wav(contents, sample_rate, num_samples=None):
     if num_samples is not None:
         audio = fix_length(audio, num_samples)
     return audio
+
+
+def read_wav_file(path, sample_rate, num_samples=None):
+    """Decodes one WAV file, or says why not: `(waveform, None)` or `(None, reason)`.
+
+    Decoded: 16-bit PCM, any number of channels (averaged) and any rate
+    (resampled), as `decode_wav` does; a file with no samples becomes
+    silence. Refused, with the reason: 8-, 24- and 32-bit PCM and IEEE-float
+    files (which `tf.audio.decode_wav` cannot read), a missing, empty or
+    truncated file.
+    """
+    return decode_file(
+        path,
+        lambda data: decode_wav(data, sample_rate, num_samples),
+        "WAV file",
+        check=wav_header_problem,
+    )
 
 
 def fix_length(waveform, num_samples):

@@ -1,16 +1,90 @@
 """tf.data pipelines of (image, caption) pairs for captioning models."""
 
 import csv
+import io
 import json
 import os
 
 import numpy as np
 
-from keras_roleplay.data.file_checks import decode_file, warn_skipped
-from keras_roleplay.data.images import decode_image
+from keras_roleplay.data.file_checks import (
+    data_file_path,
+    is_clean_text,
+    read_text_file,
+    warn_skipped,
+)
+from keras_roleplay.data.images import read_image_file
 from keras_roleplay.utils.optional_tensorflow import tf
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
 from keras_roleplay.utils.validation import check_positive_int, check_shape
+
+
+def _read_caption_rows(path):
+    """`(pairs, problems)`: `(image, caption)` rows and `(where, reason)`."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Captions file not found. Received: path={path!r}")
+    text = read_text_file(path)
+    pairs, problems = [], []
+    if path.lower().endswith((".jsonl", ".json")):
+        for number, line in enumerate(text.splitlines(), start=1):
+            where = f"line {number}"
+            if not line.strip():
+                continue
+            if not is_clean_text(line):
+                problems.append((where, "not UTF-8 text"))
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                problems.append((where, f"not valid JSON ({error.msg})"))
+                continue
+            if not isinstance(record, dict):
+                problems.append((where, "not a JSON object"))
+                continue
+            image = record.get("image", record.get("image_path"))
+            captions = record.get("captions", record.get("caption"))
+            if not isinstance(image, str) or captions is None:
+                problems.append(
+                    (where, 'needs an "image" and a "caption" (or "captions")')
+                )
+                continue
+            if isinstance(captions, str):
+                captions = [captions]
+            pairs += [(image, str(c)) for c in captions]
+    elif path.lower().endswith(".csv"):
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = reader.fieldnames or []
+        image_column = "image_path" if "image_path" in header else "image"
+        if image_column not in header or "caption" not in header:
+            raise ValueError(
+                f"The captions file {path} needs the columns `image_path` (or "
+                f"`image`) and `caption`. Received columns: {header}"
+            )
+        for row in reader:
+            # The line the row ends on (a quoted caption may span lines).
+            where = f"line {reader.line_num}"
+            image, caption = row[image_column], row["caption"]
+            if image is None or caption is None:
+                problems.append((where, "missing columns"))
+            elif not (is_clean_text(image) and is_clean_text(caption)):
+                problems.append((where, "not UTF-8 text"))
+            else:
+                pairs.append((image, caption))
+    else:
+        raise ValueError(
+            f"Captions files must be .csv or .jsonl. Received: path={path!r}"
+        )
+    return pairs, problems
+
+
+def _group_captions(pairs):
+    captions = {}
+    for image, caption in pairs:
+        entry = captions.setdefault(image, [])
+        caption = str(caption).strip()
+        if caption and caption not in entry:  # a repeated row is read once
+            entry.append(caption)
+    return captions
 
 
 def read_captions_file(path):
@@ -18,11 +92,18 @@ def read_captions_file(path):
 
     - CSV: a header with `image_path` (or `image`) and `caption` columns; one
       row per caption, so an image with several captions has several rows.
+      Other columns are ignored; quoted captions may hold commas and line
+      breaks.
     - JSONL: one object per line with `"image"` (or `"image_path"`) and
       either `"caption"` (a string) or `"captions"` (a list of strings).
 
-    Captions are stripped of surrounding white space; empty captions are
-    dropped (an image left with none is reported by `load_image_captions`).
+    Both in UTF-8, with or without a byte-order mark, with Unix or Windows
+    line endings. Captions are stripped of surrounding white space; empty
+    captions are dropped (an image left with none is reported by
+    `load_image_captions`), a repeated row is read once, and long captions
+    are kept whole (the model's tokenizer cuts them). A row that is not
+    UTF-8, not valid JSON or lacks a field is skipped, and a warning names
+    its line; a CSV without the needed columns raises a `ValueError`.
 
     Args:
         path: the `.csv` or `.jsonl` file.
@@ -40,71 +121,35 @@ def read_captions_file(path):
     >>> read_captions_file(path)
     {'a.png': ['a red circle']}
     """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"Captions file not found. Received: path={path!r}")
-    pairs = []
-    if path.lower().endswith((".jsonl", ".json")):
-        with open(path, encoding="utf-8") as f:
-            for number, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise ValueError(
-                        f"Line {number} of {path} is not valid JSON: {error.msg}"
-                    ) from None
-                image = record.get("image", record.get("image_path"))
-                captions = record.get("captions", record.get("caption"))
-                if image is None or captions is None:
-                    raise ValueError(
-                        f'Line {number} of {path} needs an "image" and a "caption" '
-                        f'(or "captions") field. Received keys: {sorted(record)}'
-                    )
-                if isinstance(captions, str):
-                    captions = [captions]
-                pairs += [(image, c) for c in captions]
-    elif path.lower().endswith(".csv"):
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            header = reader.fieldnames or []
-            image_column = "image_path" if "image_path" in header else "image"
-            if image_column not in header or "caption" not in header:
-                raise ValueError(
-                    f"The captions file {path} needs the columns `image_path` (or "
-                    f"`image`) and `caption`. Received columns: {header}"
-                )
-            pairs = [(row[image_column], row["caption"]) for row in reader]
-    else:
-        raise ValueError(
-            f"Captions files must be .csv or .jsonl. Received: path={path!r}"
-        )
-    captions = {}
-    for image, caption in pairs:
-        captions.setdefault(image, [])
-        if caption and str(caption).strip():
-            captions[image].append(str(caption).strip())
-    return captions
+    pairs, problems = _read_caption_rows(path)
+    warn_skipped(problems, len(pairs) + len(problems), "rows", path)
+    return _group_captions(pairs)
 
 
-def load_image_captions(captions_path, image_shape=(224, 224, 3), image_dir=None):
+def load_image_captions(
+    captions_path, image_shape=(224, 224, 3), image_dir=None, allow_outside_paths=False
+):
     """Loads the images of a captions file into memory, skipping bad files.
 
-    Images are decoded (PNG/JPEG/GIF/BMP; grayscale, palette and RGBA made
-    RGB) and resized to `image_shape`. A missing or corrupt image, or an image
-    with no non-empty caption, is skipped, and a warning names each one; the
-    rest is kept.
+    Images are decoded and resized to `image_shape` (what is decoded and
+    what is refused: `read_image_file`). A missing, corrupt or oversized
+    image, an image with no non-empty caption, a path that leads outside
+    the image folder (unless `allow_outside_paths`) and a bad row of the
+    file (`read_captions_file`) are skipped, and a warning names each one;
+    the rest is kept.
 
     Args:
         captions_path: a CSV or JSONL captions file (see `read_captions_file`).
         image_shape: `(height, width, channels)` to decode to.
         image_dir: folder the image paths are relative to; by default the
             captions file's folder.
+        allow_outside_paths: read image paths that lead outside that folder
+            (`../`, absolute paths); refused by default.
 
     Returns:
         A dict with `"image"` (float32 `(n, h, w, c)`), `"captions"` (a list
         of `n` lists of strings), `"paths"` (the `n` image paths as written)
-        and `"skipped"` (a list of `(path, reason)`).
+        and `"skipped"` (a list of `(path or line, reason)`).
 
     Example:
 
@@ -123,23 +168,26 @@ def load_image_captions(captions_path, image_shape=(224, 224, 3), image_dir=None
     image_shape = check_shape(
         "image_shape", image_shape, (3,), "height, width, channels"
     )
-    captions = read_captions_file(captions_path)
+    pairs, skipped = _read_caption_rows(captions_path)
+    bad_rows = len(skipped)
+    captions = _group_captions(pairs)
     root = image_dir or os.path.dirname(os.path.abspath(captions_path))
-    images, kept_captions, paths, skipped = [], [], [], []
+    images, kept_captions, paths = [], [], []
     for path, image_captions in captions.items():
         if not image_captions:
             skipped.append((path, "no non-empty caption"))
             continue
-        image, reason = decode_file(
-            os.path.join(root, path), lambda b: decode_image(b, image_shape), "image"
-        )
+        full_path, reason = data_file_path(root, path, allow_outside_paths)
+        if not reason:
+            image, reason = read_image_file(full_path, image_shape)
         if reason:
             skipped.append((path, reason))
             continue
         images.append(image.numpy())
         kept_captions.append(image_captions)
         paths.append(path)
-    warn_skipped(skipped, len(captions), "images", captions_path)
+    # Bad rows of the file, then images: each named with its reason.
+    warn_skipped(skipped, len(captions) + bad_rows, "images or rows", captions_path)
     if not images:
         raise ValueError(f"No readable image with a caption in {captions_path}.")
     return {

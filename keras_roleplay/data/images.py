@@ -4,7 +4,11 @@ import os
 
 import numpy as np
 
-from keras_roleplay.data.file_checks import decode_file, warn_skipped
+from keras_roleplay.data.file_checks import (
+    decode_file,
+    image_header_problem,
+    warn_skipped,
+)
 from keras_roleplay.utils.optional_tensorflow import tf
 
 
@@ -48,6 +52,24 @@ def decode_image(contents, image_shape):
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
 
 
+def read_image_file(path, image_shape):
+    """Decodes one image file, or says why not: `(image, None)` or `(None, reason)`.
+
+    Decoded: PNG (8- and 16-bit, grayscale, palette, RGBA), JPEG (RGB,
+    grayscale, CMYK), GIF (the first frame of an animation) and BMP; made
+    RGB and resized as `decode_image` does. Refused, with the reason: a
+    missing or empty file, a folder, an image whose header claims more than
+    `MAX_IMAGE_PIXELS` (refused before decoding), and a file TensorFlow
+    cannot decode (truncated, random bytes).
+    """
+    return decode_file(
+        path,
+        lambda data: decode_image(data, image_shape),
+        "image",
+        check=image_header_problem,
+    )
+
+
 def load_image_folder(directory, image_shape):
     """Loads every image of a folder (sorted by name), skipping bad files.
 
@@ -79,11 +101,7 @@ def load_image_folder(directory, image_shape):
     )
     images, paths, skipped = [], [], []
     for name in names:
-        image, reason = decode_file(
-            os.path.join(directory, name),
-            lambda b: decode_image(b, image_shape),
-            "image",
-        )
+        image, reason = read_image_file(os.path.join(directory, name), image_shape)
         if reason:
             skipped.append((name, reason))
         else:

@@ -1,13 +1,19 @@
 """tf.data pipelines of (image, text, audio) examples for multimodal classifiers."""
 
 import csv
+import io
 import os
 
 import numpy as np
 
-from keras_roleplay.data.audio import decode_wav
-from keras_roleplay.data.file_checks import decode_file, warn_skipped
-from keras_roleplay.data.images import decode_image
+from keras_roleplay.data.audio import decode_wav, read_wav_file
+from keras_roleplay.data.file_checks import (
+    data_file_path,
+    is_clean_text,
+    read_text_file,
+    warn_skipped,
+)
+from keras_roleplay.data.images import decode_image, read_image_file
 from keras_roleplay.utils.optional_tensorflow import tf
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
 from keras_roleplay.utils.validation import check_positive_int, check_shape
@@ -153,6 +159,7 @@ def multimodal_dataset_from_manifest(
     shuffle=False,
     seed=None,
     cache=True,
+    allow_outside_paths=False,
 ):
     """Builds a batched dataset from a CSV manifest of real files.
 
@@ -164,10 +171,15 @@ def multimodal_dataset_from_manifest(
     `audio_features` (a `LogMelSpectrogram`, whose sample rate they are
     resampled to). Labels are integers or class names.
 
-    Every file is checked once before the pipeline is built: a missing or
-    corrupt file drops its row, the rest is kept, and a warning names each
-    bad file. The returned dataset carries `class_names` (list of str) and
-    `skipped_files` (list of `(path, reason)`).
+    Every file is checked once before the pipeline is built: a missing,
+    corrupt or oversized file (images: `read_image_file`; audio: 16-bit PCM
+    WAV is read, other WAV formats are named and refused), a path that
+    leads outside the manifest's folder (unless `allow_outside_paths`) or
+    a row whose text is not UTF-8 drops its row, the rest is kept, and a
+    warning names each bad file. The manifest may have a byte-order mark,
+    Windows line endings and extra columns. The returned dataset carries
+    `class_names` (list of str) and `skipped_files` (list of
+    `(path, reason)`).
 
     Args:
         manifest_path: path to the CSV file.
@@ -184,6 +196,8 @@ def multimodal_dataset_from_manifest(
         seed: shuffle seed.
         cache: keep the decoded examples in memory after the first pass (set
             `False` for folders larger than memory).
+        allow_outside_paths: read files whose paths lead outside the
+            manifest's folder (`../`, absolute paths); refused by default.
 
     Returns:
         A `tf.data.Dataset` of `(features_dict, labels)` batches.
@@ -226,7 +240,9 @@ def multimodal_dataset_from_manifest(
 
     good_rows, skipped = [], []
     for row in rows:
-        problems = _check_row_files(row, root, modalities, image_shape, sample_rate)
+        problems = _check_row_files(
+            row, root, modalities, image_shape, sample_rate, allow_outside_paths
+        )
         if problems:
             skipped.extend(problems)
         else:
@@ -248,7 +264,7 @@ def multimodal_dataset_from_manifest(
         column = MANIFEST_COLUMNS[modality]
         values = [r[column] for r in good_rows]
         if modality != "text":
-            values = [os.path.join(root, v) for v in values]
+            values = [data_file_path(root, v, allow_outside_paths)[0] for v in values]
         columns[modality] = values
     num_samples = getattr(audio_features, "num_samples", None)
 
@@ -288,32 +304,41 @@ def _read_manifest(manifest_path, modalities):
             f"`modalities` must be a non-empty subset of {list(MANIFEST_COLUMNS)}. "
             f"Received: modalities={modalities!r}"
         )
-    with open(manifest_path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        header = reader.fieldnames or []
-        needed = [MANIFEST_COLUMNS[m] for m in modalities] + ["label"]
-        missing = [c for c in needed if c not in header]
-        if missing:
-            raise ValueError(
-                f"The manifest {manifest_path} lacks the columns {missing}. "
-                f"Expected columns {needed}; received columns {header}"
-            )
-        return list(reader)
+    reader = csv.DictReader(io.StringIO(read_text_file(manifest_path), newline=""))
+    header = reader.fieldnames or []
+    needed = [MANIFEST_COLUMNS[m] for m in modalities] + ["label"]
+    missing = [c for c in needed if c not in header]
+    if missing:
+        raise ValueError(
+            f"The manifest {manifest_path} lacks the columns {missing}. "
+            f"Expected columns {needed}; received columns {header}"
+        )
+    rows = []
+    for row in reader:
+        row["_line"] = f"line {reader.line_num}"
+        row["_needed"] = needed
+        rows.append(row)
+    return rows
 
 
-def _check_row_files(row, root, modalities, image_shape, sample_rate):
-    """Returns `[(path, reason), ...]` for the unreadable files of one row."""
-    decoders = {
-        "image": ("image_path", lambda b: decode_image(b, image_shape), "image"),
-        "audio": ("audio_path", lambda b: decode_wav(b, sample_rate), "WAV file"),
+def _check_row_files(row, root, modalities, image_shape, sample_rate, allow_outside):
+    """Returns `[(path or line, reason), ...]` for the problems of one row."""
+    values = [row.get(column) for column in row["_needed"]]
+    if any(value is None for value in values):
+        return [(row["_line"], "missing columns")]
+    if not all(is_clean_text(value) for value in values):
+        return [(row["_line"], "not UTF-8 text")]
+    readers = {
+        "image": ("image_path", lambda path: read_image_file(path, image_shape)),
+        "audio": ("audio_path", lambda path: read_wav_file(path, sample_rate)),
     }
     problems = []
-    for modality, (column, decode, kind) in decoders.items():
+    for modality, (column, read) in readers.items():
         if modality in modalities:
             name = row[column]
-            _, reason = decode_file(
-                os.path.join(root, name) if name else "", decode, kind
-            )
+            path, reason = data_file_path(root, name, allow_outside)
+            if not reason:
+                _, reason = read(path)
             if reason:
                 problems.append((name, reason))
     return problems

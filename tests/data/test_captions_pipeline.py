@@ -73,12 +73,13 @@ def test_jsonl_captions(folder):
 def test_captions_file_errors(folder):
     bad_json = folder / "bad.jsonl"
     bad_json.write_text('{"image": "a.png", "caption": "x"}\n{oops\n')
-    with pytest.raises(ValueError, match="Line 2 of .*bad.jsonl is not valid JSON"):
-        read_captions_file(str(bad_json))
+    # A bad line is named and skipped; the good ones are kept.
+    with pytest.warns(UserWarning, match=r"bad.jsonl: line 2 \(not valid JSON"):
+        assert read_captions_file(str(bad_json)) == {"a.png": ["x"]}
     no_caption = folder / "nocap.jsonl"
     no_caption.write_text('{"image": "a.png"}\n')
-    with pytest.raises(ValueError, match=r"Received keys: \['image'\]"):
-        read_captions_file(str(no_caption))
+    with pytest.warns(UserWarning, match=r'line 1 \(needs an "image" and a "caption"'):
+        assert read_captions_file(str(no_caption)) == {}
     bad_csv = folder / "bad.csv"
     bad_csv.write_text("file,text\na.png,x\n")
     with pytest.raises(ValueError, match=r"Received columns: \['file', 'text'\]"):

@@ -93,7 +93,8 @@ def test_manifest_keeps_good_rows_and_names_bad_files(manifest):
     assert dict(dataset.skipped_files)["missing.png"] == "file not found"
     reasons = dict(dataset.skipped_files)
     assert reasons["broken.png"].startswith("not a readable image: Unknown image file")
-    assert reasons["garbage.wav"].startswith("not a readable WAV file:")
+    # Its header is read before TensorFlow decodes it.
+    assert reasons["garbage.wav"] == "a WAV file without a format chunk"
     assert "{{" not in reasons["garbage.wav"] and "[Op:" not in reasons["garbage.wav"]
     assert dataset.class_names == ["circle", "square"]
     features, labels = next(iter(dataset))
