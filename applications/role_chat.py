@@ -47,6 +47,7 @@ from keras_roleplay.utils.atomic_files import (  # noqa: E402
     atomic_output,
     check_writable,
 )
+from keras_roleplay.utils.progress import EpochLog  # noqa: E402
 
 
 def train_responder(source, epochs, log):
@@ -75,21 +76,9 @@ def train_responder(source, epochs, log):
         train["role"],
         images,
         epochs=epochs,
-        callbacks=[_EpochLog(log)],
+        callbacks=[EpochLog(log)],
     )
     return model
-
-
-class _EpochLog(keras.callbacks.Callback):
-    """One line per epoch through `log`: standard output stays for replies."""
-
-    def __init__(self, log):
-        super().__init__()
-        self._log = log
-
-    def on_epoch_end(self, epoch, logs=None):
-        values = ", ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items())
-        self._log(f"epoch {epoch + 1}: {values}")
 
 
 def load_chat_image(model, path, scene_seed, log):

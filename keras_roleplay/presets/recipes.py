@@ -6,8 +6,6 @@ of `evaluate` in its card; the tests run `evaluate` again on the shipped
 preset and compare. Every recipe trains on bundled data only and is seeded.
 """
 
-import time
-
 import keras
 import numpy as np
 
@@ -24,6 +22,7 @@ from keras_roleplay.datasets.role_vqa_phrasings import (
 from keras_roleplay.metrics import RoleJudge, caption_bleu, role_accuracy
 from keras_roleplay.models.role_responder.tokenizer import build_dialogue_vocabulary
 from keras_roleplay.training import fit_responder, train_role_judge
+from keras_roleplay.utils.progress import EpochLog
 
 SEED = 0
 
@@ -98,7 +97,7 @@ def _train_classifier(quick, log):
         validation_data=validation,
         epochs=2 if quick else 20,
         verbose=0,
-        callbacks=[_EpochLog(log)],
+        callbacks=[EpochLog(log)],
     )
     return model
 
@@ -142,7 +141,7 @@ def _train_captioner(language):
             ),
             epochs=1 if quick else 14,
             verbose=0,
-            callbacks=[_EpochLog(log)],
+            callbacks=[EpochLog(log)],
         )
         return model
 
@@ -235,7 +234,7 @@ def _train_responder(language):
                 validation["image"],
             ),
             seed=SEED,
-            callbacks=[_EpochLog(log)],
+            callbacks=[EpochLog(log)],
         )
         return model
 
@@ -312,22 +311,6 @@ def _evaluate_judge(language):
         }
 
     return evaluate
-
-
-class _EpochLog(keras.callbacks.Callback):
-    """One line per epoch: loss and time (the script's progress)."""
-
-    def __init__(self, log):
-        super().__init__()
-        self.log = log
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        loss = (logs or {}).get("loss", float("nan"))
-        seconds = time.perf_counter() - self.start
-        self.log(f"  epoch {epoch + 1}: loss {loss:.4f} ({seconds:.0f} s)")
 
 
 _LANGUAGE = {"en": "English", "zh": "Chinese"}
