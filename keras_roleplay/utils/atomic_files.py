@@ -15,7 +15,7 @@ def check_writable(path):
     >>> check_writable("/no/such/folder/model.keras")
     Traceback (most recent call last):
     ...
-    ValueError: Cannot write '/no/such/folder/model.keras': no folder '/no/such/folder'.
+    ValueError: Cannot write '/no/such/folder/model.keras': ... does not exist.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
