@@ -3,7 +3,7 @@
 
 import keras
 
-from keras_roleplay.training.time_budget import TimeBudget
+from keras_roleplay.training.time_budget import TimeBudget, warmup_cosine_schedule
 from keras_roleplay.utils.validation import check_positive_int, check_positive_number
 
 # Enough epochs that a budget, not the epoch count, ends a budgeted run.
@@ -90,15 +90,8 @@ def fit_captioner(
     callbacks = list(callbacks or [])
     if time_budget is None:
         epochs = check_positive_int("epochs", epochs)
-        total_steps = epochs * len(data)
         optimizer = keras.optimizers.Adam(
-            keras.optimizers.schedules.CosineDecay(
-                0.0,
-                total_steps,
-                alpha=0.02,
-                warmup_target=peak_learning_rate,
-                warmup_steps=max(1, total_steps // 20),
-            )
+            warmup_cosine_schedule(epochs * len(data), peak_learning_rate)
         )
     else:
         time_budget = check_positive_number("time_budget", time_budget)

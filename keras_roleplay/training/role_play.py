@@ -15,6 +15,7 @@ from keras_roleplay.metrics.role_play import (
     role_accuracy,
     rouge_l,
 )
+from keras_roleplay.training.time_budget import warmup_cosine_schedule
 from keras_roleplay.utils.validation import check_positive_int
 
 
@@ -39,14 +40,7 @@ def warmup_cosine_adamw(total_steps, peak_learning_rate=2e-3, weight_decay=0.01)
     >>> float(optimizer.learning_rate) == 0.0  # starts the warm-up at zero
     True
     """
-    total_steps = check_positive_int("total_steps", total_steps)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0,
-        total_steps,
-        alpha=0.02,
-        warmup_target=peak_learning_rate,
-        warmup_steps=max(1, total_steps // 20),
-    )
+    schedule = warmup_cosine_schedule(total_steps, peak_learning_rate)
     return keras.optimizers.AdamW(schedule, weight_decay=weight_decay)
 
 
