@@ -1,7 +1,8 @@
-"""Training recipes: optimizer schedules, time budgets, role judges, role-play
-evaluation, the captioner's fit."""
+"""Training recipes: optimizer schedules, time budgets, exact resumes, role
+judges, role-play evaluation, the captioner's fit."""
 
 from keras_roleplay.training.captioning import fit_captioner
+from keras_roleplay.training.exact_backup import ExactBackupAndRestore
 from keras_roleplay.training.role_play import (
     evaluate_replies,
     fit_responder,
@@ -11,6 +12,7 @@ from keras_roleplay.training.role_play import (
 from keras_roleplay.training.time_budget import TimeBudget, warmup_cosine_rate
 
 __all__ = [
+    "ExactBackupAndRestore",
     "TimeBudget",
     "evaluate_replies",
     "fit_captioner",

@@ -3,6 +3,7 @@
 
 import keras
 
+from keras_roleplay.training.exact_backup import ExactBackupAndRestore
 from keras_roleplay.training.time_budget import TimeBudget, warmup_cosine_schedule
 from keras_roleplay.utils.validation import check_positive_int, check_positive_number
 
@@ -22,6 +23,7 @@ def fit_captioner(
     seed=0,
     verbose=0,
     callbacks=None,
+    backup_dir=None,
 ):
     """Compiles and fits a `VGG16LSTMCaptioner` on images and their captions.
 
@@ -57,8 +59,11 @@ def fit_captioner(
         batch_size: pairs per batch.
         seed: shuffle seed.
         verbose: `fit` verbosity.
-        callbacks: more Keras callbacks (`EpochProgress`,
-            `BackupAndRestore`...).
+        callbacks: more Keras callbacks (`EpochProgress`...).
+        backup_dir: optional folder for an `ExactBackupAndRestore`: a run
+            killed part-way and started again with the same arguments
+            resumes at its last finished epoch and ends as an uninterrupted
+            run would (epoch runs only, not `time_budget` ones).
 
     Returns:
         The `keras.callbacks.History` of `fit`.
@@ -76,6 +81,12 @@ def fit_captioner(
     >>> len(history.history["loss"])
     2
     """
+    if backup_dir is not None and time_budget is not None:
+        raise ValueError(
+            "`backup_dir` resumes runs of a fixed number of epochs; a run under "
+            "`time_budget` cannot be repeated exactly. Received: "
+            f"time_budget={time_budget!r} with backup_dir={backup_dir!r}"
+        )
     data = model.caption_dataset(
         images, captions, batch_size=batch_size, shuffle=True, seed=seed
     )
@@ -88,6 +99,8 @@ def fit_captioner(
             )
         validation_data = model.caption_dataset(*validation, batch_size=batch_size)
     callbacks = list(callbacks or [])
+    if backup_dir is not None:
+        callbacks.insert(0, ExactBackupAndRestore(backup_dir))
     if time_budget is None:
         epochs = check_positive_int("epochs", epochs)
         optimizer = keras.optimizers.Adam(

@@ -15,6 +15,7 @@ from keras_roleplay.metrics.role_play import (
     role_accuracy,
     rouge_l,
 )
+from keras_roleplay.training.exact_backup import ExactBackupAndRestore
 from keras_roleplay.training.time_budget import warmup_cosine_schedule
 from keras_roleplay.utils.validation import check_positive_int
 
@@ -58,6 +59,7 @@ def fit_responder(
     seed=0,
     verbose=0,
     callbacks=None,
+    backup_dir=None,
 ):
     """Compiles and fits a `RoleResponder` on dialogue (teacher forcing).
 
@@ -83,8 +85,11 @@ def fit_responder(
         peak_learning_rate: the rate after the warm-up.
         seed: seed of the shuffling (and of the role dropout).
         verbose: `fit` verbosity.
-        callbacks: more Keras callbacks (e.g. `EpochProgress`,
-            `BackupAndRestore`).
+        callbacks: more Keras callbacks (e.g. `EpochProgress`).
+        backup_dir: optional folder for an `ExactBackupAndRestore`: a run
+            killed part-way and started again with the same arguments
+            resumes at its last finished epoch and ends as an uninterrupted
+            run would (with `early_stopping`, its patience starts again).
 
     Returns:
         The `keras.callbacks.History` of `fit`.
@@ -130,6 +135,8 @@ def fit_responder(
         )
     )
     callbacks = list(callbacks or [])
+    if backup_dir is not None:
+        callbacks.insert(0, ExactBackupAndRestore(backup_dir))
     if early_stopping:
         callbacks.append(
             keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)

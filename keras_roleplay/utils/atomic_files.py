@@ -42,7 +42,7 @@ def atomic_output(path):
     raises, the temporary file is removed and `path` is left as it was. A
     run killed half-way leaves at most a hidden `.NAME.*.partial` file, never
     a truncated `path`. The temporary name keeps `path`'s extension, which
-    `model.save` checks.
+    `model.save` checks (`.weights.h5` whole, for `save_weights`).
 
     Raises:
         ValueError: the folder of `path` does not exist or is not writable
@@ -61,6 +61,8 @@ def atomic_output(path):
     path = os.fspath(path)
     folder = check_writable(path)
     name, extension = os.path.splitext(os.path.basename(path))
+    if name.endswith(".weights"):  # `save_weights` wants `.weights.h5`
+        name, extension = name[: -len(".weights")], ".weights" + extension
     try:
         handle, tmp = tempfile.mkstemp(
             prefix=f".{name}.", suffix=f".partial{extension}", dir=folder

@@ -25,8 +25,10 @@ def make_reproducible(seed=0, op_determinism=True):
     - a `tf.data` pipeline built with `deterministic=False` or a parallel
       interleave without a fixed order (the library's pipelines keep their
       order);
-    - a run resumed after a crash (`BackupAndRestore`): the shuffling
-      starts again from its first epoch's order in the new process.
+    - a run resumed after a crash with Keras' `BackupAndRestore` (dropout
+      state and data order start again); use
+      `keras_roleplay.training.ExactBackupAndRestore`, whose resumed runs
+      end with the uninterrupted run's weights.
 
     Op determinism is process-wide and slows some kernels a little; it
     cannot be switched back on and off cheaply, so call this in scripts,

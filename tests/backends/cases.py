@@ -51,7 +51,7 @@ def _images(brightness, size, seed=0):
     return (base + noise).astype("float32")
 
 
-def build(name):
+def build(name, responder_dropout=0.0):
     """A fresh, tiny model: `"responder"`, `"captioner"` or `"classifier"`."""
     if name == "responder":
         words = sorted(
@@ -67,7 +67,7 @@ def build(name):
             hidden_dim=16,
             num_heads=2,
             num_layers=1,
-            dropout=0.0,
+            dropout=responder_dropout,
         )
     if name == "captioner":
         return VGG16LSTMCaptioner.from_captions(

@@ -254,19 +254,31 @@ class RoleResponderPreprocessor(GenerationPreprocessor):
             .apply(tf.data.experimental.assert_cardinality(len(contexts)))
             .cache()
         )
+        hide_roles = None
         if role_dropout:
 
-            def hide_role(inputs, targets, weights):
-                hidden = tf.random.uniform((), seed=seed) < role_dropout
-                role = tf.where(hidden, -1, inputs["role"])
-                return {**inputs, "role": role}, targets, weights
+            def hide_roles(examples, epoch_seed):
+                # Stateless draws keyed by (epoch, position): a resumed run
+                # hides the roles the uninterrupted one hid.
+                def hide_role(index, example):
+                    inputs, targets, weights = example
+                    draw = tf.random.stateless_uniform(
+                        (), seed=tf.stack([epoch_seed, index])
+                    )
+                    role = tf.where(draw < role_dropout, -1, inputs["role"])
+                    return {**inputs, "role": role}, targets, weights
 
-            dataset = dataset.map(hide_role, num_parallel_calls=PARALLEL_CALLS)
+                return examples.enumerate().map(
+                    hide_role,
+                    num_parallel_calls=PARALLEL_CALLS,
+                )
+
         return finish_pipeline(
             dataset,
             batch_size,
             shuffle_buffer=len(contexts) if shuffle else None,
             seed=seed,
+            per_epoch=hide_roles,
         )
 
     def check_images(self, images, count):
