@@ -37,3 +37,4 @@ benchmark: $(STAMP)
 	$(PYTHON) benchmarks/role_responder.py
 	$(PYTHON) benchmarks/backends.py
 	$(PYTHON) benchmarks/mixed_precision.py
+	$(PYTHON) benchmarks/image_folder_memory.py

@@ -35,7 +35,8 @@ import keras  # noqa: E402
 
 import keras_roleplay  # noqa: E402, F401  (registers the model classes)
 from keras_roleplay.applications import VGG16LSTMCaptioner  # noqa: E402
-from keras_roleplay.data import load_image_captions, load_image_folder  # noqa: E402
+from keras_roleplay.data import ImageFolderStream, load_image_captions  # noqa: E402
+from keras_roleplay.data.images import IMAGE_EXTENSIONS  # noqa: E402
 from keras_roleplay.datasets import shapes_captions  # noqa: E402
 from keras_roleplay.saving import load_model  # noqa: E402
 from keras_roleplay.training import fit_captioner  # noqa: E402
@@ -137,22 +138,34 @@ def main(argv=None):
                 model.save(tmp)
             log(f"saved the model to {args.save_model}")
 
+    # Read and captioned a batch at a time: memory stays that of one batch
+    # however many images the folder holds.
+    stream = ImageFolderStream(folder, model.image_shape, batch_size=64)
+    start = time.perf_counter()
     try:
-        images, paths, skipped = load_image_folder(folder, model.image_shape)
-    except ValueError as error:  # no readable image: nothing to write
+        with atomic_output(args.output) as tmp:  # never a half-written CSV
+            with open(tmp, "w", newline="", encoding="utf-8") as f:
+                writer = csv.writer(f)
+                writer.writerow(["image_path", "caption"])
+                captioned = 0
+                for images, names in stream:
+                    captions = model.generate(images, sampler=args.sampler)
+                    writer.writerows(zip(names, captions, strict=True))
+                    captioned += len(names)
+                    done = captioned + len(stream.skipped)
+                    log(f"captioned {done}/{len(stream)} files")
+            if not captioned:  # raised inside: the CSV is not written
+                raise ValueError(
+                    f"No readable image in {folder} (looked for "
+                    f"{', '.join(IMAGE_EXTENSIONS)})."
+                )
+    except ValueError as error:
         log(f"error: {error}")
         return 1
-    start = time.perf_counter()
-    captions = model.generate(images, sampler=args.sampler)
     log(
-        f"captioned {len(images)} images in {time.perf_counter() - start:.1f} s"
-        + (f"; skipped {len(skipped)} unreadable" if skipped else "")
+        f"captioned {captioned} images in {time.perf_counter() - start:.1f} s"
+        + (f"; skipped {len(stream.skipped)} unreadable" if stream.skipped else "")
     )
-    with atomic_output(args.output) as tmp:  # never a half-written CSV
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(["image_path", "caption"])
-            writer.writerows(zip(paths, captions, strict=True))
     log(f"wrote {args.output}")
     return 0
 

@@ -7,7 +7,8 @@ from keras_roleplay.data.captions import (
     load_image_captions,
     read_captions_file,
 )
-from keras_roleplay.data.images import decode_image, load_image_folder
+from keras_roleplay.data.image_folder import ImageFolderStream, load_image_folder
+from keras_roleplay.data.images import decode_image
 from keras_roleplay.data.multimodal import (
     multimodal_dataset_from_arrays,
     multimodal_dataset_from_manifest,
@@ -18,6 +19,7 @@ from keras_roleplay.data.text import (
 )
 
 __all__ = [
+    "ImageFolderStream",
     "LogMelSpectrogram",
     "build_word_piece_tokenizer",
     "caption_lists",

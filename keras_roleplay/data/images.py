@@ -1,13 +1,8 @@
-"""Image decoding for tf.data pipelines, and image folders."""
-
-import os
-
-import numpy as np
+"""Image decoding, for tf.data pipelines and single files."""
 
 from keras_roleplay.data.file_checks import (
     decode_file,
     image_header_problem,
-    warn_skipped,
 )
 from keras_roleplay.utils.optional_tensorflow import tf
 
@@ -68,48 +63,3 @@ def read_image_file(path, image_shape):
         "image",
         check=image_header_problem,
     )
-
-
-def load_image_folder(directory, image_shape):
-    """Loads every image of a folder (sorted by name), skipping bad files.
-
-    Args:
-        directory: the folder; files with other extensions are ignored.
-        image_shape: `(height, width, channels)` to decode to.
-
-    Returns:
-        `(images, paths, skipped)`: float32 `(n, h, w, c)` in `[0, 255]`, the
-        file names kept, and `(name, reason)` for each unreadable file (also
-        named in a warning).
-
-    Example:
-
-    >>> import os, tempfile, numpy as np
-    >>> folder = tempfile.mkdtemp()
-    >>> tf.io.write_file(os.path.join(folder, "b.png"),
-    ...                  tf.io.encode_png(np.zeros((5, 5, 1), "uint8")))
-    >>> images, paths, skipped = load_image_folder(folder, (4, 4, 3))
-    >>> images.shape, paths, skipped
-    ((1, 4, 4, 3), ['b.png'], [])
-    """
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(
-            f"Image folder not found. Received: directory={directory!r}"
-        )
-    names = sorted(
-        n for n in os.listdir(directory) if n.lower().endswith(IMAGE_EXTENSIONS)
-    )
-    images, paths, skipped = [], [], []
-    for name in names:
-        image, reason = read_image_file(os.path.join(directory, name), image_shape)
-        if reason:
-            skipped.append((name, reason))
-        else:
-            images.append(image.numpy())
-            paths.append(name)
-    warn_skipped(skipped, len(names), "images", directory)
-    if not images:
-        raise ValueError(
-            f"No readable image in {directory} (looked for {IMAGE_EXTENSIONS})."
-        )
-    return np.stack(images).astype("float32"), paths, skipped

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from keras_roleplay.data import (
+    ImageFolderStream,
     LogMelSpectrogram,
     load_image_captions,
     load_image_folder,
@@ -58,6 +59,19 @@ def test_image_folder(corpus):
     # One warning names every skipped file.
     (warning,) = [w for w in caught if "Skipped" in str(w.message)]
     assert all(name in str(warning.message) for name, _ in skipped)
+
+
+def test_image_folder_stream(corpus):
+    stream = ImageFolderStream(str(corpus), SHAPE, batch_size=3)
+    expected = bad_inputs.EXPECTED_IMAGES
+    good = sum(v is None for v in expected.values())
+    # One warning at the end of the pass names every skipped file.
+    with pytest.warns(UserWarning, match=f"Skipped {len(expected) - good} of "):
+        batches = list(stream)
+    paths = [name for _, names in batches for name in names]
+    _assert_matches(_outcomes(paths, stream.skipped), expected)
+    assert [len(names) for _, names in batches] == [3, 3, good - 6]
+    assert all(images.shape == (len(names), *SHAPE) for images, names in batches)
 
 
 def test_captions_csv(corpus):
