@@ -84,23 +84,38 @@ class ExactBackupAndRestore(keras.callbacks.Callback):
         state_path = os.path.join(self.backup_dir, STATE_FILE)
         if not os.path.exists(state_path):
             return
-        with open(state_path, encoding="utf-8") as file:
-            state = json.load(file)
+        try:
+            with open(state_path, encoding="utf-8") as file:
+                state = json.load(file)
+            weights = os.path.join(self.backup_dir, state["weights"])
+            saved_seed_states, epoch = state["seed_states"], int(state["epoch"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ValueError(
+                f"{state_path!r} is not a backup this callback wrote "
+                f"({type(error).__name__}: {error}). Remove the folder to start "
+                "anew, or give another `backup_dir`."
+            ) from None
         seed_states = self._seed_states()
-        if len(state["seed_states"]) != len(seed_states):
+        if len(saved_seed_states) != len(seed_states):
             raise ValueError(
                 f"The backup in {self.backup_dir!r} is of another model: it holds "
-                f"{len(state['seed_states'])} dropout generator states, this "
+                f"{len(saved_seed_states)} dropout generator states, this "
                 f"model has {len(seed_states)}. Remove the folder to start anew."
             )
         optimizer = self.model.optimizer
         if optimizer is not None and not optimizer.built:
             optimizer.build(self.model.trainable_variables)
-        self.model.load_weights(os.path.join(self.backup_dir, state["weights"]))
-        for variable, value in zip(seed_states, state["seed_states"], strict=True):
+        try:
+            self.model.load_weights(weights)
+        except (OSError, ValueError) as error:
+            raise ValueError(
+                f"The backup in {self.backup_dir!r} does not fit this model "
+                f"({error}). Remove the folder to start anew."
+            ) from None
+        for variable, value in zip(seed_states, saved_seed_states, strict=True):
             variable.assign(np.asarray(value, dtype=variable.dtype))
         # Where Keras' own callback tells `fit` to start.
-        self.model._initial_epoch = state["epoch"]
+        self.model._initial_epoch = epoch
         self._restored = True
 
     def on_epoch_begin(self, epoch, logs=None):

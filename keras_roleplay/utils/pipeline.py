@@ -49,10 +49,10 @@ def finish_pipeline(
 
     The shuffling is epoch-indexed: the `e`-th pass over the pipeline
     (counted from 0; see `set_pipeline_epoch`) shuffles with the seed
-    `(seed, e)`. `Dataset.shuffle` with
-    `reshuffle_each_iteration=True` instead draws each epoch's order from a
-    generator that starts again from the first epoch's in a new process, so
-    a run resumed after a crash could not repeat the uninterrupted one.
+    `(seed, e)`. `Dataset.shuffle` with `reshuffle_each_iteration=True`
+    instead draws each epoch's order from a generator that starts again from
+    the first epoch's in a new process, so a run resumed after a crash could
+    not repeat the uninterrupted one.
 
     tf.data's autotune thread is switched off (fixed parallelism and prefetch
     depth instead): on small CPU machines it kept every `fit` call waiting
@@ -85,8 +85,10 @@ def finish_pipeline(
             # Traced as a graph of its own: this seeds that graph only, so the
             # order depends on (seed, epoch) and not on the process's global
             # seed (a global seed of 0 would also trip `Dataset.shuffle`'s
-            # check for the (0, 0) seed pair on a tensor seed).
-            tf.random.set_seed(seed % 2_147_483_647 + 1)
+            # check for the (0, 0) seed pair on a tensor seed). Not in
+            # tf.data's eager debug mode, where it would seed the process.
+            if not tf.executing_eagerly():
+                tf.random.set_seed(seed % 2_147_483_647 + 1)
             examples = base
             if shuffle_buffer:
                 examples = examples.shuffle(

@@ -122,6 +122,23 @@ def test_a_backup_of_another_model_is_refused(tmp_path):
         )
 
 
+def test_a_damaged_backup_is_named(tmp_path):
+    backup = tmp_path / "b"
+    backup.mkdir()
+    (backup / "state.json").write_text("{not json")
+    with pytest.raises(ValueError, match="is not a backup this callback wrote"):
+        _model().fit(
+            _data(), epochs=1, callbacks=[ExactBackupAndRestore(str(backup))], verbose=0
+        )
+    (backup / "state.json").write_text(
+        '{"epoch": 1, "weights": "missing.weights.h5", "seed_states": [[1, 0]]}'
+    )
+    with pytest.raises(ValueError, match="does not fit this model"):
+        _model().fit(
+            _data(), epochs=1, callbacks=[ExactBackupAndRestore(str(backup))], verbose=0
+        )
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="backup_dir"):
         ExactBackupAndRestore("")
