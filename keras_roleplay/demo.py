@@ -19,6 +19,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_roleplay.applications import (  # noqa: E402
+    DualEncoder,
     RoleResponder,
     ThreeBranchClassifier,
     VGG16LSTMCaptioner,
@@ -29,12 +30,17 @@ from keras_roleplay.datasets import (  # noqa: E402
     shakespeare,
     shapes_captions,
 )
-from keras_roleplay.metrics import caption_bleu, reply_perplexity  # noqa: E402
+from keras_roleplay.metrics import (  # noqa: E402
+    caption_bleu,
+    recall_at_k,
+    reply_perplexity,
+)
 from keras_roleplay.presets.recipes import role_vqa_responder  # noqa: E402
 from keras_roleplay.tensorflow_logs import tensorflow_logs_to  # noqa: E402
 from keras_roleplay.training import (  # noqa: E402
     evaluate_replies,
     fit_captioner,
+    fit_dual_encoder,
     fit_responder,
     train_role_judge,
 )
@@ -170,6 +176,66 @@ def run_captioner(quick=False, log=print):
             f"  {row['model']} {row['metric']}: {row['value']:.4f} ({row['seconds']} s)"
         )
     log(f"  e.g. {captions[0]!r} for {str(references[0][0])!r}")
+    return rows
+
+
+def run_dual_encoder(quick=False, log=print):
+    """Trains the CLIP-style dual encoder on shapes scenes; scores retrieval.
+
+    Among 100 held-out scenes: each scene's first caption retrieves an
+    image (text-to-image) and each image a caption among the 100
+    (image-to-text); a hit is a scene the caption truly describes
+    (`shapes_captions.true_captions`: scenes often share a caption), so
+    recall@1 among 100 has a chance level of about 1.5%. 1 500 scenes of
+    64x64 (32x32 when `quick`), 20 epochs of `fit_dual_encoder`: about
+    150 s on 2 CPU cores (60 s when `quick`).
+    """
+    size = 32 if quick else 64
+    train, _, test = shapes_captions.load_data(
+        num_train=1500, num_validation=1, num_test=100, image_size=size
+    )
+    name = f"DualEncoder[{size}x{size}, CLIPLoss]"
+    keras.utils.set_random_seed(0)
+    start = time.perf_counter()
+    model = DualEncoder.from_captions(
+        train["captions"], vocabulary_size=400, image_shape=(size, size, 3)
+    )
+    fit_dual_encoder(
+        model,
+        train["image"],
+        train["captions"],
+        epochs=20,
+        callbacks=[EpochProgress(f"  {name}")],
+    )
+    seconds = time.perf_counter() - start
+    queries = [str(c[0]) for c in test["captions"]]
+    truths = [set(shapes_captions.true_captions(s)) for s in test["scene"]]
+    relevant = np.array([[q in t for t in truths] for q in queries])
+    start = time.perf_counter()
+    to_images, _ = model.retrieve_images(queries, test["image"], k=5)
+    to_texts, _ = model.retrieve_texts(test["image"], queries, k=1)
+    retrieve_seconds = time.perf_counter() - start
+    rows = [
+        _row(
+            name,
+            "text-to-image recall@1 of 100",
+            recall_at_k(to_images, relevant),
+            seconds,
+        ),
+        _row(
+            name, "text-to-image recall@5 of 100", recall_at_k(to_images, relevant, 5)
+        ),
+        _row(
+            name,
+            "image-to-text recall@1 of 100",
+            recall_at_k(to_texts, relevant.T),
+            retrieve_seconds,
+        ),
+        _row(name, "chance of recall@1 (mean relevant / 100)", relevant.mean()),
+    ]
+    for row in rows:
+        log(f"  {row['metric']}: {row['value']:.4f}")
+    log(f"  e.g. {queries[0]!r} -> scene {int(to_images[0, 0])} (its own: 0)")
     return rows
 
 
@@ -393,6 +459,7 @@ def run_shakespeare(quick=False, log=print):
 JOBS = {
     "three_branch": run_three_branch,
     "captioner": run_captioner,
+    "dual_encoder": run_dual_encoder,
     "role_vqa": run_role_vqa,
     "role_vqa_zh": run_role_vqa_zh,
     "shakespeare": run_shakespeare,

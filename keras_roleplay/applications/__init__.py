@@ -5,6 +5,7 @@ preprocessor and task, one folder a model); their tasks are exported here
 too.
 """
 
+from keras_roleplay.applications.dual_encoder import DualEncoder
 from keras_roleplay.applications.three_branch_classifier import ThreeBranchClassifier
 from keras_roleplay.models.role_responder import (
     RoleResponder,
@@ -16,6 +17,7 @@ from keras_roleplay.models.vgg16_lstm_captioner import (
 )
 
 __all__ = [
+    "DualEncoder",
     "RoleResponder",
     "ThreeBranchClassifier",
     "VGG16LSTMCaptioner",

@@ -119,6 +119,29 @@ def describe(objects, words, rng, num_captions):
     return captions
 
 
+def true_captions(objects, language="en"):
+    """Every caption the grammar gives a scene (for retrieval relevance).
+
+    Args:
+        objects: a scene's objects (an item of `generate_examples`'s
+            `"scene"`).
+        language: `"en"` or `"zh"`.
+
+    Returns:
+        A sorted list of strings.
+
+    Example:
+
+    >>> scene = generate_examples(1, seed=0)["scene"][0]
+    >>> len(true_captions(scene)) >= 4
+    True
+    """
+    language = check_choice("language", language, tuple(LANGUAGES))
+    # All templates: no sampling left to the generator.
+    everything = describe(objects, LANGUAGES[language], np.random.default_rng(0), 99)
+    return sorted(set(everything))
+
+
 def generate_examples(
     num_examples, language="en", image_size=64, captions_per_image=3, seed=0
 ):

@@ -1,6 +1,8 @@
-"""Evaluation helpers, built on KerasHub metrics (`Bleu`, `RougeL`, `Perplexity`)."""
+"""Evaluation helpers, built on KerasHub metrics (`Bleu`, `RougeL`, `Perplexity`),
+and retrieval recall."""
 
 from keras_roleplay.metrics.captioning import caption_bleu
+from keras_roleplay.metrics.retrieval import recall_at_k
 from keras_roleplay.metrics.role_play import (
     RoleJudge,
     distinct_n,
@@ -12,6 +14,7 @@ from keras_roleplay.metrics.role_play import (
 __all__ = [
     "RoleJudge",
     "caption_bleu",
+    "recall_at_k",
     "distinct_n",
     "reply_perplexity",
     "role_accuracy",

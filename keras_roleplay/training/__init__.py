@@ -1,7 +1,8 @@
 """Training recipes: optimizer schedules, time budgets, exact resumes, role
-judges, role-play evaluation, the captioner's fit."""
+judges, role-play evaluation, the captioner's and the dual encoder's fits."""
 
 from keras_roleplay.training.captioning import fit_captioner
+from keras_roleplay.training.contrastive import fit_dual_encoder
 from keras_roleplay.training.exact_backup import ExactBackupAndRestore
 from keras_roleplay.training.role_play import (
     evaluate_replies,
@@ -16,6 +17,7 @@ __all__ = [
     "TimeBudget",
     "evaluate_replies",
     "fit_captioner",
+    "fit_dual_encoder",
     "fit_responder",
     "train_role_judge",
     "warmup_cosine_adamw",

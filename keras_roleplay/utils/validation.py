@@ -6,6 +6,8 @@ keep every public constructor of keras-roleplay consistent with that style.
 
 import numbers
 
+import numpy as np
+
 
 def check_positive_int(name, value, allow_zero=False):
     """Returns `value` as an int, or raises if it is not a positive integer."""
@@ -77,3 +79,23 @@ def check_shape(name, value, ranks, what="dimensions"):
                 f"Received: {name}={value}"
             )
     return tuple(int(d) for d in value)
+
+
+def check_texts(name, texts):
+    """A non-empty list of strings -> a NumPy array of str, or a clear error."""
+    if isinstance(texts, (str, bytes)) or not hasattr(texts, "__iter__"):
+        raise TypeError(
+            f"`{name}` must be a list of strings. Received: {name}={texts!r:.60}"
+        )
+    texts = np.asarray(list(texts), dtype=object)
+    if texts.ndim != 1 or not len(texts):
+        raise ValueError(
+            f"`{name}` must be a non-empty list of strings. Received: {name} "
+            f"with shape {texts.shape}"
+        )
+    if not all(isinstance(t, (str, np.str_)) for t in texts):
+        raise TypeError(
+            f"`{name}` must hold strings. Received: a "
+            f"{type(next(t for t in texts if not isinstance(t, str))).__name__}"
+        )
+    return texts.astype(str)

@@ -86,3 +86,12 @@ def test_load_data_splits_differ():
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         sc.generate_examples(**{"num_examples": 2, **kwargs})
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_true_captions_hold_every_sampled_caption(language):
+    examples = sc.generate_examples(50, language=language, captions_per_image=4, seed=3)
+    for captions, scene in zip(examples["captions"], examples["scene"], strict=True):
+        truth = sc.true_captions(scene, language)
+        assert set(captions) <= set(truth)
+        assert len(truth) in (4, 5)

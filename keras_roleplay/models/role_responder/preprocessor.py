@@ -16,6 +16,7 @@ from keras_roleplay.utils.validation import (
     check_positive_int,
     check_rate,
     check_shape,
+    check_texts,
 )
 
 
@@ -365,23 +366,3 @@ def _check_roles(roles):
 def is_token_ids(value):
     """Whether `value` is an array of integers (token ids), not strings."""
     return isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.integer)
-
-
-def check_texts(name, texts):
-    """A non-empty list of strings -> a NumPy array of str, or a clear error."""
-    if isinstance(texts, (str, bytes)) or not hasattr(texts, "__iter__"):
-        raise TypeError(
-            f"`{name}` must be a list of strings. Received: {name}={texts!r:.60}"
-        )
-    texts = np.asarray(list(texts), dtype=object)
-    if texts.ndim != 1 or not len(texts):
-        raise ValueError(
-            f"`{name}` must be a non-empty list of strings. Received: {name} "
-            f"with shape {texts.shape}"
-        )
-    if not all(isinstance(t, (str, np.str_)) for t in texts):
-        raise TypeError(
-            f"`{name}` must hold strings. Received: a "
-            f"{type(next(t for t in texts if not isinstance(t, str))).__name__}"
-        )
-    return texts.astype(str)

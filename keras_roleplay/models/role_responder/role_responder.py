@@ -10,7 +10,6 @@ from keras_roleplay.models.generative_task import GenerativeTask, delegated
 from keras_roleplay.models.role_responder.backbone import RoleResponderBackbone
 from keras_roleplay.models.role_responder.preprocessor import (
     RoleResponderPreprocessor,
-    check_texts,
     is_token_ids,
 )
 from keras_roleplay.models.role_responder.tokenizer import build_dialogue_vocabulary
@@ -22,7 +21,7 @@ from keras_roleplay.utils.sampling import (
     previous_tokens,
 )
 from keras_roleplay.utils.special_tokens import END_ID, PAD_ID, START_ID, UNK_ID
-from keras_roleplay.utils.validation import check_positive_int
+from keras_roleplay.utils.validation import check_positive_int, check_texts
 
 # The backbone's architecture arguments a flat `RoleResponder(...)` takes.
 BACKBONE_ARGUMENTS = (
