@@ -11,6 +11,8 @@ from keras_roleplay.data.text import PAD_TOKEN, UNK_TOKEN, learn_word_piece_voca
 from keras_roleplay.layers.contrastive_similarity import ContrastiveSimilarity
 from keras_roleplay.losses.clip_loss import CLIPLoss
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
+from keras_roleplay.utils.optional_tensorflow import require_tensorflow
+from keras_roleplay.utils.pipeline import finish_pipeline
 from keras_roleplay.utils.validation import (
     check_positive_int,
     check_rate,
@@ -212,10 +214,7 @@ class DualEncoder(ModelDefaultsMixin, keras.Model):
             shuffle: reshuffle the pairs every epoch.
             seed: shuffle and caption-choice seed.
         """
-        import tensorflow as tf
-
-        from keras_roleplay.utils.pipeline import finish_pipeline
-
+        tf = require_tensorflow("DualEncoder.pair_dataset (a tf.data pipeline)")
         images = _check_images(images, self.image_shape)
         lists = [
             [c] if isinstance(c, str) else list(c) for c in _check_captions(captions)
