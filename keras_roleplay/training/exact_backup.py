@@ -3,6 +3,7 @@
 import glob
 import json
 import os
+import re
 import shutil
 
 import keras
@@ -87,7 +88,11 @@ class ExactBackupAndRestore(keras.callbacks.Callback):
         try:
             with open(state_path, encoding="utf-8") as file:
                 state = json.load(file)
-            weights = os.path.join(self.backup_dir, state["weights"])
+            name = state["weights"]
+            # Only a weights file of this folder, never a path elsewhere.
+            if not re.fullmatch(r"epoch-\d+\.weights\.h5", name):
+                raise ValueError(f"weights file {name!r}")
+            weights = os.path.join(self.backup_dir, name)
             saved_seed_states, epoch = state["seed_states"], int(state["epoch"])
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise ValueError(
@@ -129,7 +134,9 @@ class ExactBackupAndRestore(keras.callbacks.Callback):
         state = {
             "epoch": epoch + 1,
             "weights": weights,
-            "seed_states": [np.asarray(v).tolist() for v in self._seed_states()],
+            "seed_states": [
+                keras.ops.convert_to_numpy(v).tolist() for v in self._seed_states()
+            ],
         }
         with atomic_output(os.path.join(self.backup_dir, STATE_FILE)) as tmp:
             with open(tmp, "w", encoding="utf-8") as file:

@@ -130,8 +130,16 @@ def test_a_damaged_backup_is_named(tmp_path):
         _model().fit(
             _data(), epochs=1, callbacks=[ExactBackupAndRestore(str(backup))], verbose=0
         )
+    # A state naming a file outside the folder is refused before any reading.
     (backup / "state.json").write_text(
-        '{"epoch": 1, "weights": "missing.weights.h5", "seed_states": [[1, 0]]}'
+        '{"epoch": 1, "weights": "../x.weights.h5", "seed_states": [[1, 0]]}'
+    )
+    with pytest.raises(ValueError, match="weights file '../x.weights.h5'"):
+        _model().fit(
+            _data(), epochs=1, callbacks=[ExactBackupAndRestore(str(backup))], verbose=0
+        )
+    (backup / "state.json").write_text(
+        '{"epoch": 1, "weights": "epoch-1.weights.h5", "seed_states": [[1, 0]]}'
     )
     with pytest.raises(ValueError, match="does not fit this model"):
         _model().fit(
