@@ -3,7 +3,7 @@
 import pytest
 
 from keras_roleplay.datasets import multimodal_agreement
-from keras_roleplay.demo import ABLATIONS, train_three_branch
+from keras_roleplay.demo import ABLATIONS, FUSION_EPOCHS, train_three_branch
 
 
 @pytest.mark.slow
@@ -32,6 +32,6 @@ def test_weighted_and_attention_fusions_learn(fusion):
         num_train=4000, num_validation=800, num_test=800
     )
     model = train_three_branch(
-        train, val, info, ABLATIONS["image+text+audio"], fusion, 20
+        train, val, info, ABLATIONS["image+text+audio"], fusion, FUSION_EPOCHS[fusion]
     )
     assert model.evaluate(test, verbose=0)[1] >= 0.9
