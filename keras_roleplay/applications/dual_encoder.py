@@ -7,9 +7,11 @@ from keras_hub.layers import TokenAndPositionEmbedding, TransformerEncoder
 from keras_hub.tokenizers import WordPieceTokenizer
 
 from keras_roleplay.applications.image_encoders import small_cnn_encoder
+from keras_roleplay.data.captions import caption_lists
 from keras_roleplay.data.text import PAD_TOKEN, UNK_TOKEN, learn_word_piece_vocabulary
 from keras_roleplay.layers.contrastive_similarity import ContrastiveSimilarity
 from keras_roleplay.losses.clip_loss import CLIPLoss
+from keras_roleplay.utils.image_size import resize_to_model
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.optional_tensorflow import require_tensorflow
 from keras_roleplay.utils.pipeline import finish_pipeline
@@ -173,7 +175,7 @@ class DualEncoder(ModelDefaultsMixin, keras.Model):
             vocabulary_size: the most tokens, `[PAD]` and `[UNK]` included.
             **kwargs: the other constructor arguments.
         """
-        texts = _flatten_captions(captions)
+        texts = [t for c in caption_lists(_check_captions(captions)) for t in c]
         vocabulary = learn_word_piece_vocabulary(
             texts, vocabulary_size, reserved_tokens=(PAD_TOKEN, UNK_TOKEN)
         )
@@ -215,10 +217,8 @@ class DualEncoder(ModelDefaultsMixin, keras.Model):
             seed: shuffle and caption-choice seed.
         """
         tf = require_tensorflow("DualEncoder.pair_dataset (a tf.data pipeline)")
-        images = _check_images(images, self.image_shape)
-        lists = [
-            [c] if isinstance(c, str) else list(c) for c in _check_captions(captions)
-        ]
+        images = resize_to_model(images, self.image_shape)
+        lists = caption_lists(_check_captions(captions))
         if len(lists) != len(images):
             raise ValueError(
                 "`images` and `captions` must have the same length. Received: "
@@ -258,7 +258,7 @@ class DualEncoder(ModelDefaultsMixin, keras.Model):
 
     def encode_images(self, images, batch_size=64):
         """Images -> L2-normalised `(n, embedding_dim)` embeddings (NumPy)."""
-        images = _check_images(images, self.image_shape)
+        images = resize_to_model(images, self.image_shape)
         embeddings = self._image_encoder.predict(
             images, batch_size=batch_size, verbose=0
         )
@@ -339,25 +339,3 @@ def _check_captions(captions):
                 f"per image. Received at index {i}: {c!r}"
             )
     return captions
-
-
-def _flatten_captions(captions):
-    return [
-        t for c in _check_captions(captions) for t in ([c] if isinstance(c, str) else c)
-    ]
-
-
-def _check_images(images, image_shape):
-    images = np.asarray(images, dtype="float32")
-    if images.ndim == 3 and images.shape[-1] == 3:  # one image
-        images = images[None]
-    if images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(
-            "`images` must be (n, height, width, 3). Received: images with shape "
-            f"{images.shape}"
-        )
-    if images.shape[1:3] != image_shape[:2]:
-        images = keras.ops.convert_to_numpy(
-            keras.ops.image.resize(images, image_shape[:2], antialias=True)
-        )
-    return images

@@ -26,7 +26,7 @@ def resize_to_model(images, image_shape, argument="images"):
     (2, 32, 32, 3)
     """
     images = np.asarray(images, dtype="float32")
-    if images.ndim == 3:
+    if images.ndim == 3 and images.shape[-1] == image_shape[-1]:  # one image
         images = images[None]
     if images.ndim != 4 or images.shape[-1] != image_shape[-1]:
         raise ValueError(
