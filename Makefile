@@ -25,8 +25,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Two pytest-xdist workers (the CI machine has two cores); tests/conftest.py
+# groups the tests that share a trained model and puts the slow ones first.
 test: lint
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n 2 --dist loadgroup --no-loadscope-reorder
 
 test-fast: $(STAMP)
 	$(PYTHON) -m pytest -m "not slow"

@@ -44,6 +44,7 @@ from keras_roleplay.training import (  # noqa: E402
     fit_responder,
     train_role_judge,
 )
+from keras_roleplay.utils.machine import describe_machine  # noqa: E402
 from keras_roleplay.utils.mixed_precision import dtype_policy  # noqa: E402
 from keras_roleplay.utils.progress import EpochProgress  # noqa: E402
 
@@ -514,6 +515,7 @@ def main(argv=None):
         parser.error(f"unknown model(s) {unknown}; choose from {list(JOBS)}")
 
     rows = []
+    started = time.time()
     log_path = os.path.splitext(args.output)[0] + "_tensorflow.log"
     # TensorFlow's own log lines go to a file; warnings and errors still show.
     with tensorflow_logs_to(log_path):
@@ -525,7 +527,16 @@ def main(argv=None):
     print()
     print(format_table(rows))
     with open(args.output, "w", encoding="utf-8") as f:
-        json.dump({"quick": args.quick, "results": rows}, f, indent=2)
+        # The machine and the date go with the figures: times depend on them.
+        results = {
+            "quick": args.quick,
+            "models": args.models,
+            "date": time.strftime("%Y-%m-%d", time.gmtime(started)),
+            "total_seconds": round(time.time() - started, 1),
+            "machine": describe_machine(),
+            "results": rows,
+        }
+        json.dump(results, f, indent=2, ensure_ascii=False)
     print(f"\nWrote {args.output} (TensorFlow's log lines: {log_path})")
     return rows
 
