@@ -17,7 +17,10 @@ def test_notebook_runs(path, tmp_path):
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
-        timeout=600,
+        # Per cell. Under `make test` each of the two workers computes on
+        # one thread, and tutorial 02's training cell (about 480 s on two
+        # threads) takes longer than 600 s there.
+        timeout=1800,
         kernel_name="python3",
         resources={"metadata": {"path": str(tmp_path)}},
     )

@@ -6,6 +6,7 @@ too.
 """
 
 from keras_roleplay.applications.dual_encoder import DualEncoder
+from keras_roleplay.applications.multimodal_pretrainer import MultimodalPretrainer
 from keras_roleplay.applications.three_branch_classifier import ThreeBranchClassifier
 from keras_roleplay.models.role_responder import (
     RoleResponder,
@@ -18,6 +19,7 @@ from keras_roleplay.models.vgg16_lstm_captioner import (
 
 __all__ = [
     "DualEncoder",
+    "MultimodalPretrainer",
     "RoleResponder",
     "ThreeBranchClassifier",
     "VGG16LSTMCaptioner",

@@ -8,7 +8,12 @@ from keras_hub.tokenizers import WordPieceTokenizer
 
 from keras_roleplay.applications.image_encoders import small_cnn_encoder
 from keras_roleplay.data.captions import caption_lists
-from keras_roleplay.data.text import PAD_TOKEN, UNK_TOKEN, learn_word_piece_vocabulary
+from keras_roleplay.data.text import (
+    MASK_TOKEN,
+    PAD_TOKEN,
+    UNK_TOKEN,
+    learn_word_piece_vocabulary,
+)
 from keras_roleplay.layers.contrastive_similarity import ContrastiveSimilarity
 from keras_roleplay.losses.clip_loss import CLIPLoss
 from keras_roleplay.utils.image_size import resize_to_model
@@ -170,6 +175,9 @@ class DualEncoder(ModelDefaultsMixin, keras.Model):
     def from_captions(cls, captions, vocabulary_size=1000, **kwargs):
         """Learns a WordPiece vocabulary from `captions`, then builds the model.
 
+        The vocabulary starts with `[PAD]`, `[UNK]` and `[MASK]` (the last for
+        masked-LM pretraining with `MultimodalPretrainer`).
+
         Args:
             captions: strings, or lists of strings (several per image).
             vocabulary_size: the most tokens, `[PAD]` and `[UNK]` included.
@@ -177,7 +185,7 @@ class DualEncoder(ModelDefaultsMixin, keras.Model):
         """
         texts = [t for c in caption_lists(_check_captions(captions)) for t in c]
         vocabulary = learn_word_piece_vocabulary(
-            texts, vocabulary_size, reserved_tokens=(PAD_TOKEN, UNK_TOKEN)
+            texts, vocabulary_size, reserved_tokens=(PAD_TOKEN, UNK_TOKEN, MASK_TOKEN)
         )
         return cls(vocabulary, **kwargs)
 

@@ -17,6 +17,8 @@ from keras_roleplay.utils.validation import check_positive_int
 
 PAD_TOKEN = "[PAD]"
 UNK_TOKEN = "[UNK]"
+# Masked-LM pretraining's stand-in for a hidden token (BERT's name).
+MASK_TOKEN = "[MASK]"
 # A CJK character next to another (or next to punctuation, which the
 # tokenizer's normalisation may have made ASCII): the tokenizer splits
 # Chinese into characters, and generated Chinese text should not keep the

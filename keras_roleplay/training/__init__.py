@@ -2,7 +2,10 @@
 judges, role-play evaluation, the captioner's and the dual encoder's fits."""
 
 from keras_roleplay.training.captioning import fit_captioner
-from keras_roleplay.training.contrastive import fit_dual_encoder
+from keras_roleplay.training.contrastive import (
+    fit_dual_encoder,
+    fit_multimodal_pretraining,
+)
 from keras_roleplay.training.exact_backup import ExactBackupAndRestore
 from keras_roleplay.training.role_play import (
     evaluate_replies,
@@ -18,6 +21,7 @@ __all__ = [
     "evaluate_replies",
     "fit_captioner",
     "fit_dual_encoder",
+    "fit_multimodal_pretraining",
     "fit_responder",
     "train_role_judge",
     "warmup_cosine_adamw",
