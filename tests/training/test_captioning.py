@@ -81,17 +81,20 @@ def test_fit_captioner_learns_with_warmup_and_decay(scenes):
         model,
         scenes["image"],
         scenes["captions"],
-        epochs=6,
+        epochs=10,
         peak_learning_rate=3e-3,
         validation=(scenes["image"][:8], scenes["captions"][:8]),
     )
     losses = history.history["loss"]
-    assert losses[-1] < 0.8 * losses[0]
-    assert len(history.history["val_loss"]) == 6
-    # The schedule ends at 2% of the peak.
+    # (6 epochs were too few: 0.804x with one compute thread; under 0.8x
+    # with two, by a margin that a change of summation order undid.)
+    assert losses[-1] < 0.8 * losses[0], losses
+    assert len(history.history["val_loss"]) == 10
+    # The schedule ends near its floor, 2% of the peak (Keras reaches the
+    # floor 5% of the steps after the last one: 2.6% here).
     steps = model.optimizer.iterations
-    assert float(model.optimizer.learning_rate) == pytest.approx(3e-3 * 0.02, rel=0.2)
-    assert int(steps) == 6 * 6  # 64 images x 3 captions / 32 per batch
+    assert 3e-3 * 0.02 <= float(model.optimizer.learning_rate) < 3e-3 * 0.03
+    assert int(steps) == 10 * 6  # 64 images x 3 captions / 32 per batch
 
 
 def test_fit_captioner_under_a_time_budget(scenes):
