@@ -211,7 +211,9 @@ def run_dual_encoder(quick=False, log=print):
     image-text matching, masked-LM) for as many epochs: its retrieval, how
     often the matching head scores a held-out scene's caption higher with
     its own image than with another scene's (one the caption does not
-    describe), and the held-out accuracy on hidden tokens.
+    describe), and the held-out accuracy on hidden tokens. The pretrainer
+    reads each batch twice (the masked texts) and takes longer than the
+    plain run.
     """
     size = 32 if quick else 64
     train, _, test = shapes_captions.load_data(
