@@ -28,7 +28,7 @@ lint: $(STAMP)
 # Two pytest-xdist workers (the CI machine has two cores); tests/conftest.py
 # groups the tests that share a trained model and puts the slow ones first.
 # Measured on 2 cores: the tests not marked slow in 643 s against 840 s in
-# one process; the whole suite in 44 minutes against 67.
+# one process; the whole suite in 40 minutes against 67.
 WORKERS := -n 2 --dist loadgroup --no-loadscope-reorder
 
 test: lint
