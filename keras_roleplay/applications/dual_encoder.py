@@ -20,6 +20,7 @@ from keras_roleplay.utils.image_size import resize_to_model
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.optional_tensorflow import require_tensorflow
 from keras_roleplay.utils.pipeline import finish_pipeline
+from keras_roleplay.utils.pooling import masked_mean
 from keras_roleplay.utils.validation import (
     check_positive_int,
     check_rate,
@@ -132,11 +133,9 @@ class DualEncoder(ModelDefaultsMixin, keras.Model):
             x = TransformerEncoder(
                 2 * hidden_dim, num_heads, dropout=dropout, name=f"text_encoder_{i}"
             )(x, padding_mask=mask)
-        weights = ops.expand_dims(ops.cast(mask, x.dtype), -1)
         # The mean over the real tokens (an empty text: the zero vector).
-        pooled = ops.sum(x * weights, axis=1) / ops.maximum(ops.sum(weights, 1), 1.0)
         text_embedding = keras.layers.Dense(embedding_dim, name="text_projection")(
-            pooled
+            masked_mean(x, mask)
         )
 
         logits = ContrastiveSimilarity(temperature, name="similarity")(

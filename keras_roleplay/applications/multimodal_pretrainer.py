@@ -14,6 +14,7 @@ from keras_roleplay.losses.clip_loss import CLIPLoss
 from keras_roleplay.utils.image_size import resize_to_model
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.optional_tensorflow import require_tensorflow
+from keras_roleplay.utils.pooling import masked_mean
 from keras_roleplay.utils.validation import check_rate
 
 # A stand-in for minus infinity that keeps softmax finite in any dtype.
@@ -193,8 +194,7 @@ class MultimodalPretrainer(ModelDefaultsMixin, keras.Model):
         fused = self.matching_attention(
             features["token_states"], regions, text_mask=text_mask, training=training
         )
-        weights = ops.expand_dims(ops.cast(text_mask, fused.dtype), -1)
-        pooled = ops.sum(fused * weights, 1) / ops.maximum(ops.sum(weights, 1), 1.0)
+        pooled = masked_mean(fused, text_mask)
         # With the contrastive alignment, feature by feature, beside the
         # fused tokens: the head starts from what the contrastive objective
         # has learned and the cross-attention adds the finer checks.

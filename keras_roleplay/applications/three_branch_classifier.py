@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_roleplay.layers.modality_fusion import FUSION_MODES, ModalityFusion
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
+from keras_roleplay.utils.pooling import masked_mean
 from keras_roleplay.utils.presets import PresetMixin
 from keras_roleplay.utils.validation import (
     check_choice,
@@ -391,18 +392,11 @@ def _image_branch(image, filters, pooling, units):
 def _text_branch(text, vocabulary_size, embedding_dim, units):
     x = text
     if vocabulary_size is not None:
-        # Token ids: embed, then average over the non-padding tokens (id
-        # 0). A text of padding only averages to zeros: Keras' masked
-        # `GlobalAveragePooling1D` divides 0 by 0 there (NaN on JAX and
-        # PyTorch).
+        # Token ids: embed, then average over the non-padding tokens (id 0).
         embedded = keras.layers.Embedding(
             vocabulary_size, embedding_dim, name="text_embedding"
         )(x)
-        weights = ops.expand_dims(ops.cast(ops.not_equal(x, 0), embedded.dtype), -1)
-        x = ops.divide(
-            ops.sum(embedded * weights, axis=1),
-            ops.maximum(ops.sum(weights, axis=1), 1.0),
-        )
+        x = masked_mean(embedded, ops.not_equal(x, 0))
     return keras.layers.Dense(units, activation="relu", name="text_dense")(x)
 
 
