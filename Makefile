@@ -29,7 +29,7 @@ lint: $(STAMP)
 # groups the tests that share a trained model and puts the slow ones first.
 # Measured on 2 cores: the tests not marked slow in 643 s against 840 s in
 # one process; the whole suite in 40 minutes against 67.
-WORKERS := -n 2 --dist loadgroup --no-loadscope-reorder
+WORKERS := -n 2 --dist loadscope --no-loadscope-reorder
 
 test: lint
 	$(PYTHON) -m pytest $(WORKERS)

@@ -24,14 +24,17 @@ def _fixed_seed():
     keras.config.set_dtype_policy("float32")
 
 
-# The longest tests (seconds on 2 cores without AVX-512, one at a time): the
-# tutorials (460, 440, 230), the quick demo (410), the ablation (375 + 2 x
-# 120), the other backends (about 500 as one group). They start first.
+# The longest units, seconds under `make test` on 2 cores without AVX-512
+# (one thread each): the other backends (about 450, one module: the
+# TensorFlow reference and a process per backend), the ablation (390),
+# tutorial 03 (390), the quick demo (330). They start first.
 LONGEST_FIRST = (
-    "tests/test_tutorials.py",
-    "tests/test_demo.py",
-    "tests/applications/test_three_branch_ablation.py",
     "tests/backends/",
+    "tests/applications/test_three_branch_ablation.py",
+    "tests/test_tutorials.py::TestRoleResponderTutorial",
+    "tests/test_demo.py",
+    "tests/test_without_tensorflow.py",
+    "tests/training/test_exact_resume.py",
 )
 
 
@@ -42,47 +45,26 @@ def _rank(nodeid):
     return len(LONGEST_FIRST)
 
 
-def _shares_a_module_fixture(item):
-    fixtures = getattr(item, "_fixtureinfo", None)
-    if fixtures is None:
-        return False
-    return any(
-        definition.scope == "module"
-        for definitions in fixtures.name2fixturedefs.values()
-        for definition in definitions
-    )
+def _unit(item):
+    """What pytest-xdist's `--dist loadscope` sends whole to one worker: a
+    test's module, or its class where it has one."""
+    return item.nodeid.rsplit("::", 1)[0]
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
-    """Groups and orders the tests for `make test`'s two workers.
+    """Orders the tests for `make test`'s two workers.
 
-    A file whose tests share a module-scoped fixture (a model trained once for
-    them) runs whole on one worker (`--dist loadgroup`), or each worker would
-    train it again. The slow tests go first (`--no-loadscope-reorder` keeps
-    this order), the longest of them first, so that the last minutes are not
-    one worker finishing a tutorial while the other waits. The sort is stable
-    and keeps a file's tests together, so a module fixture is still set up
-    once in a serial run too.
+    `--dist loadscope` runs each module (each test class) whole on one
+    worker, so a model that a module trains once for its tests (a
+    module-scoped fixture) is trained once. The units with a slow test go
+    first (`--no-loadscope-reorder` keeps this order), the longest of them
+    first, so that the last minutes are not one worker finishing a tutorial
+    while the other waits. The sort is stable and keeps a unit's tests
+    together, so a module fixture is set up once in a serial run too.
 
-    A wrapper: the groups are marked before pytest-xdist's own hook reads the
-    marks (it runs with the other plain hooks), the order is set after
-    pytest's fixture-driven reordering.
-
-    Known limitation: pytest-xdist 3.8 (the newest) applies a group by
-    rewriting `item._nodeid`, which pytest 9 no longer reads (`nodeid` comes
-    from `item._id`), so with pytest 9 the groups are marked but not kept
-    together and a shared fixture may be built on both workers (measured:
-    the backends' reference was). The order still holds.
+    A wrapper: the order is set after pytest's own, fixture-driven one.
     """
-    for item in items:
-        if _shares_a_module_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     yield
-
-    def group_of(item):
-        mark = item.get_closest_marker("xdist_group")
-        return mark.args[0] if mark else item.nodeid
-
-    slow_groups = {group_of(item) for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: (group_of(item) not in slow_groups, _rank(item.nodeid)))
+    slow_units = {_unit(item) for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: (_unit(item) not in slow_units, _rank(item.nodeid)))
