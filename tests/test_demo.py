@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from keras_roleplay.demo import format_table
+from keras_roleplay.datasets import shapes_captions
+from keras_roleplay.demo import format_table, run_captioner
 
 
 def test_format_table_aligns_columns():
@@ -41,9 +42,12 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
             "--quick",
             # Left out to save minutes: three_branch (its models and bars are
             # tested in tests/applications/test_three_branch_ablation.py, on
-            # more data) and role_vqa_zh (run_role_vqa in Chinese; the
-            # Chinese model is tested through its preset).
-            *("--models", "captioner", "role_vqa", "shakespeare"),
+            # more data), role_vqa_zh (run_role_vqa in Chinese; the Chinese
+            # model is tested through its preset), captioner (4 of the
+            # test's 8 minutes on one thread; its job is run on a few
+            # scenes below, its recipe learns in tests/training and the
+            # tutorial).
+            *("--models", "role_vqa", "shakespeare"),
             "--output",
             str(output),
         ],
@@ -55,8 +59,8 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "model" in result.stdout and "BLEU-4" in result.stdout
     # Which job runs, and a bar per model with the time left (Keras' Progbar).
-    assert "[1/3] captioner" in result.stdout
-    assert "[3/3] shakespeare" in result.stdout
+    assert "[1/2] role_vqa" in result.stdout
+    assert "[2/2] shakespeare" in result.stdout
     assert "/epoch - loss:" in result.stdout
     # TensorFlow's own log lines are in their file, not on the screen.
     log = tmp_path / "results_tensorflow.log"
@@ -65,7 +69,7 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
     saved = json.loads(output.read_text())
     rows = saved["results"]
     # The figures are kept with what measured them (README's Results say so).
-    assert saved["models"] == ["captioner", "role_vqa", "shakespeare"]
+    assert saved["models"] == ["role_vqa", "shakespeare"]
     assert saved["machine"]["cores"] >= 1 and saved["machine"]["cpu"]
     assert saved["total_seconds"] >= sum(row["seconds"] for row in rows)
     assert all(row["seconds"] >= 0 for row in rows)
@@ -74,11 +78,6 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
     for row in rows:
         first.setdefault(row["model"], row)
     assert all(row["seconds"] > 0 for row in first.values())
-    captioner = {r["metric"]: r["value"] for r in rows if "Captioner" in r["model"]}
-    # Six quick epochs on 600 scenes: the grammar and some of the scenes.
-    assert captioner["test token accuracy"] > 0.5
-    assert 0.1 < captioner["test BLEU-4 (greedy)"] <= 1.0
-    assert 0.1 < captioner["test BLEU-4 (beam)"] <= 1.0
     vqa = {r["metric"]: r["value"] for r in rows if "role-VQA en" in r["model"]}
     # Four quick epochs: the roles' phrasing is learned before the content;
     # the judge reads the role off the phrasing.
@@ -97,3 +96,25 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
     assert bard["perplexity gain of the role, lowest seed"] == pytest.approx(
         bard["perplexity gain of the role"], abs=1e-3
     )
+
+
+def test_captioner_job_on_a_few_scenes(monkeypatch):
+    """The demo's captioner job end to end, on 40 scenes instead of 600."""
+    load_data = shapes_captions.load_data
+
+    def few_scenes(**kwargs):
+        return load_data(
+            **{**kwargs, "num_train": 40, "num_validation": 8, "num_test": 8}
+        )
+
+    monkeypatch.setattr(shapes_captions, "load_data", few_scenes)
+    lines = []
+    rows = run_captioner(quick=True, log=lines.append)
+    assert [row["metric"] for row in rows] == [
+        "test token accuracy",
+        "test BLEU-4 (greedy)",
+        "test BLEU-4 (beam)",
+    ]
+    assert all(0.0 <= row["value"] <= 1.0 for row in rows)
+    assert rows[0]["seconds"] > 0
+    assert len(lines) == 4 and lines[-1].startswith("  e.g. ")
