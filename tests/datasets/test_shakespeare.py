@@ -48,3 +48,62 @@ def test_bad_splits_are_refused():
         shakespeare.load_data(test_split=1.2)
     with pytest.raises(ValueError, match="leave scenes"):
         shakespeare.load_data(validation_split=0.5, test_split=0.5)
+
+
+def test_plays_hold_every_exchange_of_the_characters_and_many_more():
+    train, validation, test = shakespeare.load_data(num_characters=10)
+    plays = shakespeare.load_plays()
+    exchanges = set(
+        zip(plays["context"], plays["reply"], plays["speaker"], strict=True)
+    )
+    for split in (train, validation, test):
+        assert (
+            set(zip(split["context"], split["reply"], split["speaker"], strict=True))
+            <= exchanges
+        )
+    assert len(plays["reply"]) == 29656
+    assert len(set(plays["speaker"])) > 900
+    assert len(set(plays["play"])) == 38
+    # An exchange is two speakers, in one scene.
+    hamlet = plays["speaker"] == "Hamlet (Hamlet)"
+    assert hamlet.sum() == 335
+    assert all(len(text) <= 300 for text in plays["reply"])
+
+
+def test_held_out_scenes_never_reach_pretraining():
+    train, validation, test = shakespeare.load_data(num_characters=10)
+    held_out = shakespeare.held_out_scenes(validation, test)
+    assert held_out == {
+        (str(p), int(a), int(s))
+        for split in (validation, test)
+        for p, a, s in zip(split["play"], split["act"], split["scene"], strict=True)
+    }
+    plays = shakespeare.load_plays(exclude_scenes=held_out)
+    kept = set(
+        zip(
+            plays["play"].tolist(),
+            plays["act"].tolist(),
+            plays["scene"].tolist(),
+            strict=True,
+        )
+    )
+    assert not kept & held_out
+    # Only those scenes go: every training exchange is still there.
+    everything = shakespeare.load_plays()
+    assert len(everything["reply"]) - len(plays["reply"]) == sum(
+        (str(p), int(a), int(s)) in held_out
+        for p, a, s in zip(
+            everything["play"], everything["act"], everything["scene"], strict=True
+        )
+    )
+    pairs = set(zip(plays["context"], plays["reply"], strict=True))
+    assert set(zip(train["context"], train["reply"], strict=True)) <= pairs
+    for split in (validation, test):
+        assert not set(zip(split["context"], split["reply"], strict=True)) & pairs
+
+
+def test_bad_exclusions_are_refused():
+    with pytest.raises(TypeError, match="exclude_scenes"):
+        shakespeare.load_plays(exclude_scenes=["Hamlet"])
+    with pytest.raises(TypeError, match="load_data"):
+        shakespeare.held_out_scenes({"reply": []})
