@@ -1,5 +1,6 @@
 """Training recipes: optimizer schedules, time budgets, exact resumes, role
-judges, role-play evaluation, the captioner's and the dual encoder's fits."""
+judges, role-play evaluation and pretraining, the captioner's and the dual
+encoder's fits."""
 
 from keras_roleplay.training.captioning import fit_captioner
 from keras_roleplay.training.contrastive import (
@@ -10,6 +11,7 @@ from keras_roleplay.training.exact_backup import ExactBackupAndRestore
 from keras_roleplay.training.role_play import (
     evaluate_replies,
     fit_responder,
+    pretrain_responder,
     train_role_judge,
     warmup_cosine_adamw,
 )
@@ -23,6 +25,7 @@ __all__ = [
     "fit_dual_encoder",
     "fit_multimodal_pretraining",
     "fit_responder",
+    "pretrain_responder",
     "train_role_judge",
     "warmup_cosine_adamw",
     "warmup_cosine_rate",
