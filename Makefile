@@ -25,10 +25,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Two pytest-xdist workers (the CI machine has two cores); tests/conftest.py
-# groups the tests that share a trained model and puts the slow ones first.
-# Measured on 2 cores: the tests not marked slow in 643 s against 840 s in
-# one process; the whole suite in 40 minutes against 67.
+# Two pytest-xdist workers (the CI machine has two cores), each test module
+# (or class) whole on one worker, so a model its tests share is trained once;
+# tests/conftest.py puts the slow ones first. Measured on 2 cores without
+# AVX-512: the whole suite in 33 minutes against 67 in one process.
 WORKERS := -n 2 --dist loadscope --no-loadscope-reorder
 
 test: lint

@@ -15,6 +15,7 @@ KERAS_ROLEPLAY_EXECUTED_NOTEBOOKS to a folder.
 
 import glob
 import os
+import re
 
 import nbformat
 import pytest
@@ -80,7 +81,7 @@ def _inject_parameters(notebook, values):
     defined = notebook.cells[tagged[0]].source
     for key in values:
         # A name the notebook no longer defines would be set for nothing.
-        assert f"{key} = " in defined, f"{key} is not in the parameters cell"
+        assert re.search(rf"^{key} = ", defined, re.M), f"{key} is not a parameter"
     source = "\n".join(f"{key} = {value!r}" for key, value in values.items())
     injected = nbformat.v4.new_code_cell(source)
     injected.metadata["tags"] = ["injected-parameters"]
