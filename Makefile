@@ -28,7 +28,8 @@ lint: $(STAMP)
 # Two pytest-xdist workers (the CI machine has two cores), each test module
 # (or class) whole on one worker, so a model its tests share is trained once;
 # tests/conftest.py puts the slow ones first. Measured on 2 cores without
-# AVX-512: the whole suite in 33 minutes against 67 in one process.
+# AVX-512: the whole suite in 25.5 minutes (clean clone, 27.5 with the
+# install) against 67 in one process before the tutorials ran small.
 WORKERS := -n 2 --dist loadscope --no-loadscope-reorder
 
 test: lint
