@@ -34,8 +34,8 @@ PLAYS_FILE = DATA_FILE.with_name("shakespeare_plays.jsonl.gz")
 _MAX_CHARACTERS = 30
 
 
-def _rows():
-    with gzip.open(DATA_FILE, "rt", encoding="utf-8") as f:
+def _rows(path=DATA_FILE):
+    with gzip.open(path, "rt", encoding="utf-8") as f:
         return [json.loads(line) for line in f]
 
 
@@ -208,10 +208,8 @@ def load_plays(exclude_scenes=()):
                 f"held_out_scenes(validation, test) gives. Received: {scene!r}"
             )
         excluded.add((str(scene[0]), int(scene[1]), int(scene[2])))
-    with gzip.open(PLAYS_FILE, "rt", encoding="utf-8") as f:
-        speeches = [json.loads(line) for line in f]
     rows = []
-    for previous, row in itertools.pairwise(speeches):
+    for previous, row in itertools.pairwise(_rows(PLAYS_FILE)):
         where = (row["play"], row["act"], row["scene"])
         same_scene = (previous["play"], previous["act"], previous["scene"]) == where
         if not same_scene or previous["speaker"] == row["speaker"]:
