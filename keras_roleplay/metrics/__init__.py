@@ -9,6 +9,7 @@ from keras_roleplay.metrics.role_play import (
     reply_perplexity,
     role_accuracy,
     rouge_l,
+    speaker_accuracy,
 )
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "reply_perplexity",
     "role_accuracy",
     "rouge_l",
+    "speaker_accuracy",
 ]

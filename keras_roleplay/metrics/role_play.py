@@ -4,6 +4,7 @@
   name the role that spoke, reads generated replies (`role_accuracy`);
 - fluency: per-token perplexity of gold replies (`reply_perplexity`, with
   KerasHub's `Perplexity`), with the true role, a shuffled role, or none;
+  the speaker the responder itself finds most likely (`speaker_accuracy`);
   distinct-1/2 (`distinct_n`) for the variety of generated text;
 - overlap with references: BLEU (`caption_bleu`) and ROUGE-L (`rouge_l`,
   KerasHub's `RougeL`);
@@ -276,6 +277,57 @@ def reply_perplexity(model, dataset):
         logits = model(inputs, training=False)
         metric.update_state(targets, logits)
     return float(metric.result())
+
+
+def speaker_accuracy(model, contexts, replies, roles, images=None, batch_size=64):
+    """How often the responder itself names who said a reply.
+
+    For each reply, its log-likelihood under every role of `model`; the
+    role that makes the real reply most likely is the model's guess of the
+    speaker. Unlike `role_accuracy`, no judge is trained: it reads how much
+    of the role the responder has learnt (chance is `1 / len(model.roles)`).
+    It runs `len(model.roles)` forward passes per batch. Hand-written: KerasHub's
+    `Perplexity` averages over a corpus and keeps no per-example scores.
+
+    Args:
+        model: a `RoleResponder`.
+        contexts: `n` strings.
+        replies: `n` strings, each said by its role.
+        roles: `n` role names or ids: who really said them.
+        images: `(n, height, width, 3)` for an image model.
+        batch_size: examples per forward pass.
+
+    Returns:
+        float in `[0, 1]`: the share of replies whose true role is the most
+        likely one.
+
+    Example:
+
+    >>> from keras_roleplay.applications import RoleResponder
+    >>> model = RoleResponder.from_dialogues(["hi", "hello"], roles=["a", "b"],
+    ...     sequence_length=4, hidden_dim=8, num_heads=2, num_layers=1)
+    >>> 0.0 <= speaker_accuracy(model, ["hi", "hi"], ["hello", "hi"], ["a", "b"])
+    True
+    """
+    truth = np.asarray(model.role_ids(roles, count=len(replies)))
+    # Tokenized once; each batch is read under every role in turn.
+    data = model.dialogue_dataset(
+        contexts, replies, truth, images=images, batch_size=batch_size
+    )
+    losses = []
+    for inputs, targets, weights in data:
+        per_role = []
+        for role in range(len(model.roles)):
+            role_ids = keras.ops.full_like(inputs["role"], role)
+            logits = model({**inputs, "role": role_ids}, training=False)
+            nll = keras.losses.sparse_categorical_crossentropy(
+                targets, logits, from_logits=True
+            )
+            # Summed over the reply's real tokens (padding weighs 0).
+            per_role.append(keras.ops.sum(nll * weights, axis=-1))
+        losses.append(keras.ops.convert_to_numpy(keras.ops.stack(per_role, axis=1)))
+    guesses = np.argmin(np.concatenate(losses), axis=1)
+    return float(np.mean(guesses == truth))
 
 
 def distinct_n(texts, n=1, language="en"):

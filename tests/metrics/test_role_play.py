@@ -2,7 +2,15 @@ import keras
 import numpy as np
 import pytest
 
-from keras_roleplay.metrics import RoleJudge, distinct_n, role_accuracy, rouge_l
+from keras_roleplay.applications import RoleResponder
+from keras_roleplay.metrics import (
+    RoleJudge,
+    distinct_n,
+    reply_perplexity,
+    role_accuracy,
+    rouge_l,
+    speaker_accuracy,
+)
 from tests.saving import reload_in_fresh_process
 
 VOCABULARY = ["[PAD]", "[UNK]", "ahoy", "matey", "sir", "indeed", "the", "ship", "tea"]
@@ -66,6 +74,57 @@ def test_judge_rejects_bad_input(judge):
         RoleJudge(VOCABULARY, ["pirate"])
     with pytest.raises(ValueError, match=r"\[PAD\]"):
         RoleJudge(["ahoy", "sir", "tea"], ROLES)
+
+
+def _responder():
+    return RoleResponder(
+        vocabulary=[*VOCABULARY[:2], "[START]", "[END]", *VOCABULARY[2:]],
+        roles=ROLES,
+        sequence_length=4,
+        reply_length=5,
+        hidden_dim=16,
+        num_heads=2,
+        num_layers=1,
+    )
+
+
+def test_speaker_accuracy_is_the_most_likely_role_per_reply():
+    keras.utils.set_random_seed(0)
+    model = _responder()  # untrained: its guesses are arbitrary but defined
+    replies, roles = _texts(6, seed=3)
+    contexts = ["the ship"] * len(replies)
+    # The same guess from one perplexity per (reply, role): equal token
+    # counts, so the lowest perplexity is the highest likelihood.
+    guesses = [
+        np.argmin(
+            [
+                reply_perplexity(model, model.dialogue_dataset([c], [r], role))
+                for role in range(len(ROLES))
+            ]
+        )
+        for c, r in zip(contexts, replies, strict=True)
+    ]
+    expected = np.mean(np.array(guesses) == [ROLES.index(r) for r in roles])
+    assert speaker_accuracy(model, contexts, replies, roles) == pytest.approx(expected)
+
+
+def test_speaker_accuracy_rises_as_the_responder_learns_the_roles():
+    keras.utils.set_random_seed(0)
+    model = _responder()
+    replies, roles = _texts(64)
+    contexts = ["the ship"] * len(replies)
+    held_out, held_out_roles = _texts(40, seed=1)
+    before = speaker_accuracy(model, contexts[:40], held_out, held_out_roles)
+    model.compile()
+    model.fit(
+        model.dialogue_dataset(contexts, replies, roles, shuffle=True, seed=0),
+        epochs=20,
+        verbose=0,
+    )
+    after = speaker_accuracy(model, contexts[:40], held_out, held_out_roles)
+    assert after >= 0.95 > before
+    with pytest.raises(ValueError, match="Unknown role 'cook'"):
+        speaker_accuracy(model, ["the ship"], ["ahoy"], ["cook"])
 
 
 def test_distinct_n_counts_unique_ngrams():
