@@ -112,8 +112,9 @@ class GenerativeTask(PresetMixin, ModelDefaultsMixin, keras.Model):
 
     # === Generation ===
 
-    def _get_sampler(self, sampler, num_beams, k, seed):
-        return get_sampler(self._samplers, sampler, num_beams, k, seed)
+    def _get_sampler(self, sampler, num_beams, k, seed, **options):
+        """The memoised KerasHub sampler (`utils.sampling.get_sampler`)."""
+        return get_sampler(self._samplers, sampler, num_beams, k, seed, **options)
 
     def _generate_function(self, key, generate_step, sampler):
         """The compiled `generate_step`, one per `key` and compile setting.

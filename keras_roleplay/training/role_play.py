@@ -302,6 +302,7 @@ def evaluate_replies(
     language="en",
     sampler="greedy",
     seed=0,
+    generate_options=None,
 ):
     """Generates replies and scores them: role consistency and overlap.
 
@@ -322,6 +323,8 @@ def evaluate_replies(
             character for Chinese).
         sampler: the decoding sampler.
         seed: seed of the role shuffle.
+        generate_options: other arguments of `model.generate` (`k`, `p`,
+            `temperature`, `no_repeat_ngram_size`, the sampler's `seed`...).
 
     Returns:
         A dict: `"replies"`, `"judge_gold"` (judge accuracy on the gold
@@ -334,6 +337,7 @@ def evaluate_replies(
     start = time.perf_counter()
     # Long contexts keep their last words, as in training.
     options = dict(image=images, sampler=sampler, truncate_context=True)
+    options.update(generate_options or {})
     replies = model.generate(list(contexts), role=roles, **options)
     seconds = time.perf_counter() - start
     shuffled = np.random.default_rng(seed).permutation(roles)

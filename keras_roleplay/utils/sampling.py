@@ -4,17 +4,23 @@ setting) and the logit masks every generating model of the package applies.
 Written with `keras.ops` only, so decoding runs on every Keras backend."""
 
 from keras import ops
-from keras_hub.samplers import BeamSampler, GreedySampler, Sampler, TopKSampler
+from keras_hub.samplers import (
+    BeamSampler,
+    GreedySampler,
+    Sampler,
+    TopKSampler,
+    TopPSampler,
+)
 
 from keras_roleplay.utils.special_tokens import END_ID, PAD_ID, START_ID
-from keras_roleplay.utils.validation import check_positive_int
+from keras_roleplay.utils.validation import check_positive_int, check_positive_number
 
 NEG_INF = -1e9
 
-SAMPLERS = ("greedy", "beam", "top_k")
+SAMPLERS = ("greedy", "beam", "top_k", "top_p")
 
 
-def get_sampler(samplers, sampler, num_beams=4, k=5, seed=None):
+def get_sampler(samplers, sampler, num_beams=4, k=5, seed=None, p=0.9, temperature=1.0):
     """Returns the KerasHub sampler for `sampler`, memoised in `samplers`.
 
     The same object for the same settings, so that a model's compiled
@@ -22,11 +28,15 @@ def get_sampler(samplers, sampler, num_beams=4, k=5, seed=None):
 
     Args:
         samplers: a dict the caller keeps (the memo).
-        sampler: `"greedy"`, `"beam"`, `"top_k"` or a
+        sampler: `"greedy"`, `"beam"`, `"top_k"`, `"top_p"` (nucleus) or a
             `keras_hub.samplers.Sampler` instance (returned as is).
         num_beams: beams for `"beam"`.
         k: candidates for `"top_k"`.
-        seed: random seed for `"top_k"`.
+        seed: random seed for `"top_k"` and `"top_p"`.
+        p: for `"top_p"`, the smallest set of tokens whose probability
+            reaches `p` is sampled from; in `(0, 1]`.
+        temperature: for `"top_k"` and `"top_p"`: logits are divided by it
+            (below 1: more likely tokens, less variety).
 
     Returns:
         A `keras_hub.samplers.Sampler`.
@@ -46,7 +56,21 @@ def get_sampler(samplers, sampler, num_beams=4, k=5, seed=None):
         key, make = ("beam", num_beams), lambda: BeamSampler(num_beams=num_beams)
     elif sampler == "top_k":
         k = check_positive_int("k", k)
-        key, make = ("top_k", k, seed), lambda: TopKSampler(k=k, seed=seed)
+        temperature = check_positive_number("temperature", temperature)
+        key = ("top_k", k, seed, temperature)
+
+        def make():
+            return TopKSampler(k=k, seed=seed, temperature=temperature)
+
+    elif sampler == "top_p":
+        temperature = check_positive_number("temperature", temperature)
+        if not 0 < check_positive_number("p", p) <= 1:
+            raise ValueError(f"`p` must be in (0, 1]. Received: p={p!r}")
+        key = ("top_p", float(p), seed, temperature)
+
+        def make():
+            return TopPSampler(p=float(p), seed=seed, temperature=temperature)
+
     else:
         raise ValueError(
             f"`sampler` must be one of {list(SAMPLERS)} or a "
@@ -156,6 +180,57 @@ def block_banned_sequences(keep, prompt, index, banned_sequences, sequence_roles
         block = ops.logical_and(
             ops.expand_dims(match, 1),
             ops.expand_dims(ops.equal(vocabulary_ids, sequence[-1]), 0),
+        )
+        keep = ops.logical_and(keep, ops.logical_not(block))
+    return keep
+
+
+def block_repeated_ngrams(keep, prompt, index, ngram_size):
+    """Bans every token that would repeat an n-gram already generated.
+
+    Hugging Face's `no_repeat_ngram_size` (KerasHub has no such rule): if
+    the last `ngram_size - 1` tokens before `index` appeared together
+    earlier, the token that followed them then may not follow them now.
+    The cure for greedy and beam replies that loop on one phrase.
+
+    Args:
+        keep: `(batch, vocabulary_size)` bool, the tokens allowed so far.
+        prompt: `(batch, length)` the tokens of the sampler's prompt, with
+            `[START]` at position 0; `length` must be static.
+        index: the position about to be generated.
+        ngram_size: `0` (no rule) or the n-gram length that may not repeat.
+
+    Returns:
+        `keep` with the repeating tokens switched off.
+
+    Example:
+
+    >>> import numpy as np
+    >>> prompt = np.array([[2, 7, 8, 7, 0]], "int32")  # 7 8 7, about to add
+    >>> out = block_repeated_ngrams(np.ones((1, 10), bool), prompt, 4, 2)
+    >>> np.flatnonzero(~np.asarray(out)[0]).tolist()  # "7 8" was said
+    [8]
+    """
+    if not ngram_size:
+        return keep
+    length = prompt.shape[1]
+    prefix_length = ngram_size - 1
+    vocabulary_ids = ops.expand_dims(ops.arange(ops.shape(keep)[-1], dtype="int32"), 0)
+    positions = index - prefix_length + ops.arange(prefix_length, dtype="int32")
+    prefix = ops.take(prompt, ops.maximum(positions, 0), axis=1)
+    # The last n-1 tokens lie in the reply (not before [START]'s position).
+    prefix_ready = ops.greater_equal(index - prefix_length, 1)
+    # Static loop over where an earlier n-gram could start (1: after [START]).
+    for start in range(1, length - prefix_length):
+        follower_position = start + prefix_length
+        window = ops.slice(prompt, [0, start], [ops.shape(prompt)[0], prefix_length])
+        follower = ops.slice(prompt, [0, follower_position], [ops.shape(prompt)[0], 1])
+        match = ops.logical_and(
+            ops.all(ops.equal(window, prefix), axis=1),
+            ops.logical_and(prefix_ready, ops.less(follower_position, index)),
+        )
+        block = ops.logical_and(
+            ops.expand_dims(match, 1), ops.equal(vocabulary_ids, follower)
         )
         keep = ops.logical_and(keep, ops.logical_not(block))
     return keep

@@ -124,6 +124,33 @@ def test_beam_and_top_k_samplers(trained):
     assert len(sampled) == 3 and all(isinstance(s, str) for s in sampled)
 
 
+def test_top_p_sampling_and_repeated_ngrams(trained):
+    model, _ = trained
+    # Nucleus sampling at a low temperature keeps to the learned reply.
+    sampled = model.generate(
+        ["hello there"] * 2, role="pirate", sampler="top_p", temperature=0.1, seed=0
+    )
+    assert sampled == [REPLIES[("pirate", "hello there")]] * 2
+    # An untrained model's greedy reply loops; the rule stops it.
+    keras.utils.set_random_seed(3)
+    untrained = _model()
+    looping = untrained.generate("hello there", role="knight").split()
+    assert len(set(looping)) < len(looping)
+    for n, sampler in ((1, "greedy"), (2, "greedy"), (2, "beam")):
+        words = untrained.generate(
+            "hello there", role="knight", sampler=sampler, no_repeat_ngram_size=n
+        ).split()
+        ngrams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+        assert len(set(ngrams)) == len(ngrams), (n, sampler, words)
+    # A learned reply with no repeated bigram is unchanged by the rule.
+    assert (
+        model.generate("hello there", role="knight", no_repeat_ngram_size=2)
+        == (REPLIES[("knight", "hello there")])
+    )
+    with pytest.raises(ValueError, match="no_repeat_ngram_size"):
+        model.generate("hello there", role="knight", no_repeat_ngram_size=-1)
+
+
 def test_banned_words_are_never_generated(trained):
     model, _ = trained
     contexts = [c for _, c in REPLIES] * 2

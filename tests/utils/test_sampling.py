@@ -5,6 +5,7 @@ import tensorflow as tf
 from keras_roleplay.data.text import END_ID, PAD_ID, START_ID
 from keras_roleplay.utils.sampling import (
     NEG_INF,
+    block_repeated_ngrams,
     get_sampler,
     mask_next_token_logits,
     previous_tokens,
@@ -40,6 +41,59 @@ def test_get_sampler_errors_name_the_argument():
         get_sampler({}, "nucleus")
     with pytest.raises(ValueError, match="num_beams"):
         get_sampler({}, "beam", num_beams=0)
+    with pytest.raises(ValueError, match=r"`p` must be in \(0, 1\]. Received: p=1.5"):
+        get_sampler({}, "top_p", p=1.5)
+    with pytest.raises(ValueError, match="temperature"):
+        get_sampler({}, "top_k", temperature=0)
+
+
+def test_top_p_is_keras_hubs_nucleus_sampler_memoised_by_its_settings():
+    memo = {}
+    sampler = get_sampler(memo, "top_p", p=0.8, temperature=0.7, seed=1)
+    assert (sampler.p, sampler.temperature, sampler.seed) == (0.8, 0.7, 1)
+    assert get_sampler(memo, "top_p", p=0.8, temperature=0.7, seed=1) is sampler
+    assert get_sampler(memo, "top_p", p=0.9, temperature=0.7, seed=1) is not sampler
+
+
+def _repeated_ngram_bans(prompt, index, n):
+    """A plain-Python reference: the tokens that would repeat an n-gram."""
+    banned = set()
+    reply = prompt[1:index]  # what was generated before `index`
+    if len(reply) < n - 1:
+        return banned
+    prefix = tuple(reply[len(reply) - (n - 1) :]) if n > 1 else ()
+    for start in range(len(reply) - n + 1):
+        if tuple(reply[start : start + n - 1]) == prefix:
+            banned.add(reply[start + n - 1])
+    return banned
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_block_repeated_ngrams_bans_what_would_repeat_an_ngram(n):
+    rng = np.random.default_rng(n)
+    prompt = np.zeros((4, 12), "int32")
+    prompt[:, 0] = START_ID
+    prompt[:, 1:] = rng.integers(4, 7, size=(4, 11))  # few words: many repeats
+    for index in range(1, 12):
+        keep = np.asarray(
+            block_repeated_ngrams(np.ones((4, 10), bool), prompt, index, n)
+        )
+        for row in range(4):
+            expected = _repeated_ngram_bans(prompt[row].tolist(), index, n)
+            assert set(np.flatnonzero(~keep[row]).tolist()) == expected, (n, index)
+    # 0: no rule.
+    keep = np.ones((4, 10), bool)
+    assert block_repeated_ngrams(keep, prompt, 11, 0) is keep
+
+
+def test_block_repeated_ngrams_compiles_with_xla():
+    prompt = tf.constant([[2, 7, 8, 7, 0, 0]])
+
+    @tf.function(jit_compile=True)
+    def step(index):
+        return block_repeated_ngrams(tf.ones((1, 10), bool), prompt, index, 2)
+
+    assert np.flatnonzero(~step(tf.constant(4)).numpy()[0]).tolist() == [8]
 
 
 def test_previous_tokens_has_a_static_shape_under_xla():

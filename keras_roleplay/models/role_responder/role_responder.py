@@ -17,6 +17,7 @@ from keras_roleplay.utils.compiling import compile_token_defaults
 from keras_roleplay.utils.sampling import (
     NEG_INF,
     block_banned_sequences,
+    block_repeated_ngrams,
     mask_next_token_logits,
     previous_tokens,
 )
@@ -242,6 +243,9 @@ class RoleResponder(GenerativeTask):
         banned_tokens=None,
         batch_size=32,
         truncate_context="warn",
+        p=0.9,
+        temperature=1.0,
+        no_repeat_ngram_size=0,
     ):
         """Replies to `context` as `role`, one token at a time, with caches.
 
@@ -269,11 +273,11 @@ class RoleResponder(GenerativeTask):
                 per context `(n, height, width, 3)`, values in `[0, 255]`.
             max_length: most tokens per reply (default and maximum:
                 `reply_length`).
-            sampler: `"greedy"`, `"beam"`, `"top_k"` or a
-                `keras_hub.samplers.Sampler`.
+            sampler: `"greedy"`, `"beam"`, `"top_k"`, `"top_p"` (nucleus)
+                or a `keras_hub.samplers.Sampler`.
             num_beams: beams for `"beam"`.
             k: candidates for `"top_k"`.
-            seed: random seed for `"top_k"`.
+            seed: random seed for `"top_k"` and `"top_p"`.
             allowed_tokens: `None`, a list of words allowed for every role,
                 or a dict `{role name: list of words}` (roles left out are
                 unconstrained).
@@ -283,6 +287,11 @@ class RoleResponder(GenerativeTask):
             truncate_context: a context longer than `sequence_length` keeps
                 its last tokens, as in training: `"warn"` (default) with a
                 warning, `True` silently; `False` raises a `ValueError`.
+            p: for `"top_p"`, the probability mass sampled from.
+            temperature: for `"top_k"` and `"top_p"`, divides the logits.
+            no_repeat_ngram_size: `0`, or `n`: no n-gram of the reply is
+                generated twice (Hugging Face's rule of that name); with
+                greedy or beam search it stops replies looping on a phrase.
 
         Returns:
             A reply string for one context (a string, or one row of ids), a
@@ -315,15 +324,22 @@ class RoleResponder(GenerativeTask):
                 f"(the reply positions this model learned). Received: "
                 f"max_length={max_length}"
             )
-        sampler = self._get_sampler(sampler, num_beams, k, seed)
+        sampler = self._get_sampler(
+            sampler, num_beams, k, seed, p=p, temperature=temperature
+        )
         constraints = self._constraints(allowed_tokens, banned_tokens)
+        no_repeat_ngram_size = check_positive_int(
+            "no_repeat_ngram_size", no_repeat_ngram_size, allow_zero=True
+        )
         batch_size = min(check_positive_int("batch_size", batch_size), count)
         arrays = {"role": role_ids, "context": context_ids}
         if images is not None:
             arrays["image"] = images
         generated = []
         for size, batch in self._padded_batches(arrays, batch_size):
-            ids = self._generate_ids(batch, max_length, sampler, constraints)
+            ids = self._generate_ids(
+                batch, max_length, sampler, constraints, no_repeat_ngram_size
+            )
             generated.append(ids[:size, 1:])  # without [START]
         generated = np.concatenate(generated)
         replies = generated if is_token_ids(context) else self.detokenize(generated)
@@ -386,7 +402,9 @@ class RoleResponder(GenerativeTask):
                     roles[role_id] = True
         return allowed, sequences
 
-    def _generate_ids(self, batch, max_length, sampler, constraints):
+    def _generate_ids(
+        self, batch, max_length, sampler, constraints, no_repeat_ngram_size=0
+    ):
         allowed, sequences = constraints
         size = len(batch["role"])
         prompt = np.zeros((size, max_length + 1), "int32")
@@ -401,9 +419,12 @@ class RoleResponder(GenerativeTask):
             else np.zeros((size, 1), bool)  # a width of 0 upsets beam search
         )
         generate_function = self._generate_function(
-            (id(sampler), tuple(banned_sequences)),
+            (id(sampler), tuple(banned_sequences), no_repeat_ngram_size),
             functools.partial(
-                self.generate_step, sampler=sampler, banned_sequences=banned_sequences
+                self.generate_step,
+                sampler=sampler,
+                banned_sequences=banned_sequences,
+                no_repeat_ngram_size=no_repeat_ngram_size,
             ),
             sampler,
         )
@@ -448,7 +469,9 @@ class RoleResponder(GenerativeTask):
             "role_bias": role_bias,
         }
 
-    def generate_step(self, inputs, sampler, banned_sequences=()):
+    def generate_step(
+        self, inputs, sampler, banned_sequences=(), no_repeat_ngram_size=0
+    ):
         """Encoding, cache seeding and the sampler's decoding loop, in one step.
 
         Backend-agnostic (`keras.ops`); `generate` compiles it for the
@@ -464,6 +487,8 @@ class RoleResponder(GenerativeTask):
             sampler: a `keras_hub.samplers.Sampler`.
             banned_sequences: word-piece sequences (tuples of ids) blocked at
                 their last piece.
+            no_repeat_ngram_size: `0`, or the length of the n-grams that may
+                not repeat (`utils.sampling.block_repeated_ngrams`).
 
         Returns:
             `(batch, length)` token ids.
@@ -488,6 +513,7 @@ class RoleResponder(GenerativeTask):
                 banned_sequences,
                 cache["sequence_roles"],
             )
+            keep = block_repeated_ngrams(keep, prompt, index, no_repeat_ngram_size)
             logits = mask_next_token_logits(logits[:, 0], tokens[:, 0], keep)
             return logits, None, {**cache, "self_caches": self_caches}
 

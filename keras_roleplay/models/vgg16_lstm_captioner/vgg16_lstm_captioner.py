@@ -230,11 +230,11 @@ class VGG16LSTMCaptioner(GenerativeTask):
                 `[0, 255]`; images of another size are resized to the
                 model's `image_shape`.
             max_length: most tokens per caption (default `sequence_length`).
-            sampler: `"greedy"`, `"beam"`, `"top_k"`, or a
-                `keras_hub.samplers.Sampler` instance.
+            sampler: `"greedy"`, `"beam"`, `"top_k"`, `"top_p"` (p=0.9), or
+                a `keras_hub.samplers.Sampler` instance.
             num_beams: beams for `"beam"`.
             k: candidates for `"top_k"`.
-            seed: random seed for `"top_k"`.
+            seed: random seed for `"top_k"` and `"top_p"`.
             return_attention: also return, for each caption, a dict with
                 `"tokens"` (the generated tokens, `[END]` included) and
                 `"maps"` (an array `(tokens, grid_height, grid_width)`: where
