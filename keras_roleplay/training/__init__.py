@@ -1,6 +1,6 @@
 """Training recipes: optimizer schedules, time budgets, exact resumes, role
-judges, role-play evaluation and pretraining, the captioner's and the dual
-encoder's fits."""
+judges, role-play evaluation and pretraining, few-shot adaptation to a new
+role (MAML), the captioner's and the dual encoder's fits."""
 
 from keras_roleplay.training.captioning import fit_captioner
 from keras_roleplay.training.contrastive import (
@@ -8,6 +8,12 @@ from keras_roleplay.training.contrastive import (
     fit_multimodal_pretraining,
 )
 from keras_roleplay.training.exact_backup import ExactBackupAndRestore
+from keras_roleplay.training.few_shot import (
+    RoleStart,
+    adapt_to_role,
+    add_roles,
+    meta_learn_role_start,
+)
 from keras_roleplay.training.role_play import (
     evaluate_replies,
     fit_responder,
@@ -19,6 +25,10 @@ from keras_roleplay.training.time_budget import TimeBudget, warmup_cosine_rate
 
 __all__ = [
     "ExactBackupAndRestore",
+    "RoleStart",
+    "adapt_to_role",
+    "add_roles",
+    "meta_learn_role_start",
     "TimeBudget",
     "evaluate_replies",
     "fit_captioner",

@@ -1,0 +1,131 @@
+"""Few-shot adaptation to a new role: role slots, MAML's start, adaptation."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_roleplay.applications import RoleResponder
+from keras_roleplay.data.text import GENERATION_TOKENS
+from keras_roleplay.metrics import reply_perplexity
+from keras_roleplay.training import (
+    RoleStart,
+    adapt_to_role,
+    add_roles,
+    meta_learn_role_start,
+)
+
+# A reply repeats its context and ends with its role's own word.
+MARKERS = ["ahoy", "indeed", "verily", "aye", "forsooth", "zounds"]
+ROLES = [f"role {i}" for i in range(len(MARKERS))]
+SHARED = ["the", "ship", "tea", "is", "good", "here"]
+TRAINED = 4  # roles 0-3 train the model and meta-learn; 4 and 5 are new
+
+
+def _dialogue(role, n, seed):
+    rng = np.random.default_rng(seed)
+    contexts = [" ".join(rng.choice(SHARED, 2)) for _ in range(n)]
+    return contexts, [f"{c} {MARKERS[role]}" for c in contexts]
+
+
+def _data(roles, n, seed):
+    contexts, replies, names = [], [], []
+    for role in roles:
+        c, r = _dialogue(role, n, seed + role)
+        contexts += c
+        replies += r
+        names += [ROLES[role]] * n
+    return contexts, replies, names
+
+
+@pytest.fixture(scope="module")
+def trained():
+    keras.utils.set_random_seed(0)
+    model = RoleResponder(
+        [*GENERATION_TOKENS, *SHARED, *MARKERS],
+        roles=ROLES[:TRAINED],
+        sequence_length=4,
+        reply_length=5,
+        hidden_dim=16,
+        num_heads=2,
+        num_layers=1,
+        dropout=0.0,
+    )
+    contexts, replies, roles = _data(range(TRAINED), 24, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    model.fit(
+        model.dialogue_dataset(contexts, replies, roles, shuffle=True, seed=0),
+        epochs=15,
+        verbose=0,
+    )
+    return model
+
+
+def _perplexity(model, role, contexts, replies):
+    return reply_perplexity(model, model.dialogue_dataset(contexts, replies, role))
+
+
+def test_new_role_slots_keep_the_old_roles_and_start_as_no_role(trained):
+    grown = add_roles(trained, ["new"])
+    assert grown.roles == [*ROLES[:TRAINED], "new"]
+    contexts, replies, roles = _data(range(TRAINED), 2, seed=5)
+    data = grown.dialogue_dataset(contexts, replies, roles)
+    inputs = {k: np.asarray(v) for k, v in next(iter(data))[0].items()}
+    np.testing.assert_allclose(grown(inputs), trained(inputs), atol=1e-6)
+    # A zero start is the "no role" of the model (role id -1).
+    new = {**inputs, "role": np.full(len(contexts), grown.num_roles - 1)}
+    none = {**inputs, "role": np.full(len(contexts), -1)}
+    np.testing.assert_allclose(grown(new), trained(none), atol=1e-6)
+    with pytest.raises(ValueError, match=r"\['role 0'\] are already roles"):
+        add_roles(trained, ["role 0"])
+    with pytest.raises(ValueError, match=r"`vector` must have shape \(16,\)"):
+        add_roles(trained, ["new"], vector=np.zeros(3))
+
+
+def test_maml_learns_a_start_that_adapts_a_new_role_from_few_speeches(trained):
+    contexts, replies, roles = _data(range(TRAINED), 24, seed=10)
+    start = meta_learn_role_start(
+        trained,
+        contexts,
+        replies,
+        roles,
+        shots=4,
+        query_size=8,
+        steps=2,
+        meta_steps=60,
+        meta_learning_rate=3e-2,
+        seed=0,
+    )
+    assert isinstance(start, RoleStart) and start.steps == 2
+    # The query loss after adaptation falls as the start is meta-learned.
+    assert np.mean(start.history[-10:]) < 0.5 * np.mean(start.history[:10])
+    # Roles 4 and 5 were never seen: 4 speeches each, held-out ones scored.
+    for role in (4, 5):
+        support = _dialogue(role, 4, seed=100 + role)
+        held_out = _dialogue(role, 16, seed=200 + role)
+        name = ROLES[role]
+        maml = adapt_to_role(trained, name, *support, start=start)
+        plain = adapt_to_role(trained, name, *support, steps=start.steps)
+        unadapted = add_roles(trained, [name])
+        scores = [_perplexity(m, name, *held_out) for m in (maml, plain, unadapted)]
+        assert scores[0] < scores[1] <= scores[2], (role, scores)
+        # Only the new role's rows moved.
+        inputs, _, _ = next(iter(maml.dialogue_dataset(*support, ROLES[0])))
+        np.testing.assert_allclose(maml(inputs), unadapted(inputs), atol=1e-6)
+
+
+def test_second_order_maml_runs_and_bad_arguments_are_refused(trained):
+    contexts, replies, roles = _data(range(TRAINED), 8, seed=20)
+    start = meta_learn_role_start(
+        trained, contexts, replies, roles, shots=2, query_size=2, steps=1,
+        meta_steps=2, first_order=False,
+    )  # fmt: skip
+    assert np.isfinite(start.history).all() and len(start.history) == 2
+    assert all(s > 0 for s in start.step_sizes)
+    with pytest.raises(ValueError, match="No role has more than `shots`=8"):
+        meta_learn_role_start(trained, contexts, replies, roles, shots=8)
+    with pytest.raises(ValueError, match="`shots` must be an integer >= 1"):
+        meta_learn_role_start(trained, contexts, replies, roles, shots=0)
+    with pytest.raises(ValueError, match="`steps` is required"):
+        adapt_to_role(trained, "new", contexts[:2], replies[:2])
+    with pytest.raises(TypeError, match="`start` must be a RoleStart"):
+        adapt_to_role(trained, "new", contexts[:2], replies[:2], start="warm")
