@@ -1,4 +1,8 @@
-"""The application applications/caption_images.py, run as a user would."""
+"""The application applications/caption_images.py, run as a user would.
+
+Its `main` runs in this process (`tests.cli.run_main`: the same exit codes and
+output, without a new interpreter's TensorFlow import); the shipped preset's
+test runs it as a real process, end to end."""
 
 import csv
 import os
@@ -10,6 +14,7 @@ import tensorflow as tf
 
 from keras_roleplay.applications import VGG16LSTMCaptioner
 from keras_roleplay.datasets import shapes_captions
+from tests.cli import run_main
 
 SCRIPT = os.path.join(
     os.path.dirname(os.path.dirname(__file__)), "applications", "caption_images.py"
@@ -33,6 +38,10 @@ def _folder(tmp_path):
 
 
 def _run(*args):
+    return run_main(SCRIPT, *args)
+
+
+def _run_process(*args):
     return subprocess.run(
         [sys.executable, SCRIPT, *args], capture_output=True, text=True, timeout=600
     )
@@ -95,7 +104,7 @@ def test_train_on_own_captions_then_caption(tmp_path):
 def test_with_no_model_the_shipped_preset_captions_the_folder(tmp_path):
     folder = _folder(tmp_path)
     output = tmp_path / "out.csv"
-    result = _run(str(folder), "--output", str(output))
+    result = _run_process(str(folder), "--output", str(output))
     assert result.returncode == 0, result.stderr[-2000:]
     rows = _read(output)
     assert [row["image_path"] for row in rows] == [f"p{i}.png" for i in range(3)]

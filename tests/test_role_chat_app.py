@@ -1,4 +1,8 @@
-"""The application applications/role_chat.py, run from a pipe as a user would."""
+"""The application applications/role_chat.py, run from a pipe as a user would.
+
+Its `main` runs in this process (`tests.cli.run_main`: the same exit codes and
+output, without a new interpreter's TensorFlow import); the shipped preset's
+test runs it as a real process, end to end."""
 
 import os
 import subprocess
@@ -12,6 +16,7 @@ from keras_roleplay.applications import RoleResponder
 from keras_roleplay.data.text import GENERATION_TOKENS
 from keras_roleplay.datasets.shapes import draw_scene
 from keras_roleplay.datasets.shapes_captions import random_objects
+from tests.cli import run_main
 
 SCRIPT = os.path.join(
     os.path.dirname(os.path.dirname(__file__)), "applications", "role_chat.py"
@@ -20,18 +25,16 @@ WORDS = ["hello", "there", "ahoy", "matey", "good", "morrow", "ship", "tea"]
 
 
 def _run(*args, stdin=""):
+    return run_main(SCRIPT, *args, stdin=stdin)
+
+
+def _run_process(*args, stdin=""):
     return subprocess.run(
         [sys.executable, SCRIPT, *args],
         input=stdin,
         capture_output=True,
         text=True,
         timeout=600,
-    )
-
-
-def _run_bytes(*args, stdin=b""):
-    return subprocess.run(
-        [sys.executable, SCRIPT, *args], input=stdin, capture_output=True, timeout=600
     )
 
 
@@ -123,14 +126,16 @@ def test_image_model_talks_about_a_bundled_scene(tmp_path):
         assert f"--image {image}: {reason}" in result.stderr
         assert "Traceback" not in result.stderr
     # Bytes that are not UTF-8 on standard input are answered, not fatal.
-    result = _run_bytes("--model", path, stdin=b"hel\xfflo\n\x00\x01\n")
+    result = _run("--model", path, stdin=b"hel\xfflo\n\x00\x01\n")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert len(result.stdout.strip().split(b"\n")) == 2
+    assert len(result.stdout.strip().split("\n")) == 2
 
 
 def test_with_no_model_the_shipped_preset_answers_about_a_bundled_scene():
     question = "Could you tell me what colour the biggest thing in the picture is?"
-    result = _run("--role", "doctor", "--scene-seed", "3", stdin=question + "\n")
+    result = _run_process(
+        "--role", "doctor", "--scene-seed", "3", stdin=question + "\n"
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "training" not in result.stderr  # loaded, not trained
     (reply,) = result.stdout.strip().split("\n")
@@ -143,3 +148,4 @@ def test_with_no_model_the_shipped_preset_answers_about_a_bundled_scene():
     assert len(objects) == 1 and objects[0]["colour"] in reply.split()
     result = _run("--preset", "no_such_preset", stdin="hello\n")
     assert result.returncode != 0 and "no_such_preset" in result.stderr
+    assert "Traceback" not in result.stderr
