@@ -1,6 +1,7 @@
 """`scripts/update_readme_results.py` writes the demo's figures into README."""
 
 import importlib.util
+import json
 import os
 
 import pytest
@@ -72,3 +73,12 @@ def test_quick_runs_and_missing_markers_are_refused():
         update_readme_results.render({**RESULTS, "quick": True})
     with pytest.raises(ValueError, match="demo-results"):
         update_readme_results.replace_block("no markers here", "block")
+
+
+def test_the_readme_shows_the_stored_full_demo_run():
+    from keras_roleplay.demo import JOBS
+
+    with open(update_readme_results.STORED, encoding="utf-8") as f:
+        results = json.load(f)
+    assert not results["quick"] and results["models"] == list(JOBS)
+    assert update_readme_results.main(["--check"]) == 0
