@@ -6,7 +6,11 @@
     # the Chinese one
     python applications/role_chat.py --preset role_vqa_zh --role teacher
 
-    # a quick Shakespeare model (a few minutes on a laptop CPU), saved for later
+    # Shakespeare's characters, pretrained on the plays and role-tuned (shipped)
+    python applications/role_chat.py --preset shakespeare_roles --role "Iago (Othello)"
+
+    # the same recipe trained here (pretraining on the plays, then the roles:
+    # a few minutes on a laptop CPU), saved for later
     python applications/role_chat.py --train shakespeare --epochs 6 \\
         --save-model bard.keras --role "Hamlet (Hamlet)"
 
@@ -38,9 +42,10 @@ import numpy as np  # noqa: E402
 import keras_roleplay  # noqa: E402, F401  (registers the model classes)
 from keras_roleplay.applications import RoleResponder  # noqa: E402
 from keras_roleplay.data.images import read_image_file  # noqa: E402
-from keras_roleplay.datasets import role_vqa, shakespeare  # noqa: E402
+from keras_roleplay.datasets import role_vqa  # noqa: E402
 from keras_roleplay.datasets.shapes import draw_scene  # noqa: E402
 from keras_roleplay.datasets.shapes_captions import random_objects  # noqa: E402
+from keras_roleplay.presets.recipes import train_shakespeare_responder  # noqa: E402
 from keras_roleplay.saving import load_model  # noqa: E402
 from keras_roleplay.training import fit_responder  # noqa: E402
 from keras_roleplay.utils.atomic_files import (  # noqa: E402
@@ -51,22 +56,28 @@ from keras_roleplay.utils.progress import EpochLog  # noqa: E402
 
 
 def train_responder(source, epochs, log):
-    """A responder trained on a bundled dataset (`shakespeare` or `role_vqa`)."""
-    keras.utils.set_random_seed(0)
+    """A responder trained on a bundled dataset (`shakespeare` or `role_vqa`).
+
+    Shakespeare: the `shakespeare_roles` preset's recipe (one epoch of
+    pretraining on the plays without roles, then `epochs` of role-tuning
+    at most, with early stopping).
+    """
     if source == "shakespeare":
-        train, _, _ = shakespeare.load_data(num_characters=10)
-        contexts, replies = train["context"], train["reply"]
-        roles, images = shakespeare.characters(10), None
-        sizes = dict(vocabulary_size=3000, sequence_length=32, reply_length=32)
-        sizes.update(hidden_dim=128, dropout=0.2)
-    else:
-        train, _, _ = role_vqa.load_data(3000, 1, 1)
-        contexts, replies = train["question"], train["answer"]
-        roles, images = list(role_vqa.ROLES), train["image"]
-        sizes = dict(vocabulary_size=400, sequence_length=16, reply_length=40)
-        sizes.update(hidden_dim=96, dropout=0.0, image_shape=images.shape[1:])
+        return train_shakespeare_responder(epochs=epochs, log=log)
+    keras.utils.set_random_seed(0)
+    train, _, _ = role_vqa.load_data(3000, 1, 1)
+    contexts, replies = train["question"], train["answer"]
+    roles, images = list(role_vqa.ROLES), train["image"]
     model = RoleResponder.from_dialogues(
-        np.concatenate([contexts, replies]), roles=roles, num_layers=2, **sizes
+        np.concatenate([contexts, replies]),
+        roles=roles,
+        num_layers=2,
+        vocabulary_size=400,
+        sequence_length=16,
+        reply_length=40,
+        hidden_dim=96,
+        dropout=0.0,
+        image_shape=images.shape[1:],
     )
     log(f"training on {len(contexts)} {source} examples for {epochs} epochs...")
     fit_responder(
@@ -119,7 +130,21 @@ def main(argv=None):
     parser.add_argument("--image", help="image file to talk about (image models)")
     parser.add_argument("--scene-seed", type=int, default=0)
     parser.add_argument(
-        "--sampler", default="greedy", choices=("greedy", "beam", "top_k")
+        "--sampler",
+        default="auto",
+        choices=("auto", "greedy", "beam", "top_k", "top_p"),
+        help="auto: greedy for an image model (its answers must be right about "
+        "the image), top_p for dialogue (measured: greedy says the same reply "
+        "to almost every line)",
+    )
+    parser.add_argument(
+        "--temperature", type=float, default=0.8, help="for top_k and top_p"
+    )
+    parser.add_argument(
+        "--no-repeat-ngram-size",
+        type=int,
+        default=0,
+        help="no n-gram of a reply said twice (0: no such rule)",
     )
     parser.add_argument(
         "--ban", nargs="*", default=None, help="words the role must never say"
@@ -136,6 +161,13 @@ def main(argv=None):
 
     if args.epochs < 1:
         parser.error(f"--epochs must be at least 1. Received: {args.epochs}")
+    if args.temperature <= 0:
+        parser.error(f"--temperature must be above 0. Received: {args.temperature}")
+    if args.no_repeat_ngram_size < 0:
+        parser.error(
+            f"--no-repeat-ngram-size must be 0 or more. Received: "
+            f"{args.no_repeat_ngram_size}"
+        )
     if args.save_model:
         try:  # before minutes of training, not after
             check_writable(args.save_model)
@@ -165,6 +197,9 @@ def main(argv=None):
     except ValueError as error:
         raise SystemExit(f"error: {error}") from None
     image = load_chat_image(model, args.image, args.scene_seed, log)
+    sampler = args.sampler
+    if sampler == "auto":
+        sampler = "greedy" if model.image_shape is not None else "top_p"
 
     if interactive:
         log(
@@ -204,7 +239,9 @@ def main(argv=None):
                     line,
                     role=role,
                     image=image,
-                    sampler=args.sampler,
+                    sampler=sampler,
+                    temperature=args.temperature,
+                    no_repeat_ngram_size=args.no_repeat_ngram_size,
                     banned_tokens=args.ban or None,
                 )
         except ValueError as error:

@@ -73,12 +73,22 @@ def _saved_model(tmp_path, **kwargs):
 def test_pipe_gives_one_reply_per_line_as_the_model_would(tmp_path):
     model, path = _saved_model(tmp_path)
     lines = ["hello there", "", "hello", "/role knight", "hello there"]
-    result = _run("--model", path, "--role", "pirate", stdin="\n".join(lines) + "\n")
+    result = _run(
+        "--model", path, "--role", "pirate", "--sampler", "greedy",
+        stdin="\n".join(lines) + "\n",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     replies = result.stdout.strip().split("\n")
     expected = model.generate(["hello there", "hello"], role="pirate")
     expected += model.generate(["hello there"], role="knight")
     assert replies == expected
+    # The sampler's settings from the command line: as generate gives them.
+    options = dict(sampler="beam", no_repeat_ngram_size=2)
+    result = _run(
+        "--model", path, "--role", "knight", "--sampler", "beam",
+        "--no-repeat-ngram-size", "2", stdin="hello there\n",
+    )  # fmt: skip
+    assert result.stdout.strip() == model.generate("hello there", "knight", **options)
     # Banned words are honoured from the command line.
     result = _run("--model", path, "--role", "pirate", "--ban", "ahoy", stdin="hello\n")
     assert result.returncode == 0 and "ahoy" not in result.stdout.split()
@@ -90,6 +100,8 @@ def test_errors_are_reported_and_the_chat_goes_on(tmp_path):
     assert result.returncode != 0 and "Unknown role 'wizard'" in result.stderr
     result = _run("--model", path, "--save-model", "/no/such/dir/m.keras")
     assert result.returncode == 2 and "Cannot write" in result.stderr
+    result = _run("--model", path, "--temperature", "0")
+    assert result.returncode == 2 and "--temperature must be above 0" in result.stderr
     long_line = "hello there " * 4
     result = _run("--model", path, stdin=f"{long_line}\nhello\n")
     assert result.returncode == 0
@@ -149,3 +161,20 @@ def test_with_no_model_the_shipped_preset_answers_about_a_bundled_scene():
     result = _run("--preset", "no_such_preset", stdin="hello\n")
     assert result.returncode != 0 and "no_such_preset" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_shakespeare_preset_answers_as_the_chosen_character():
+    line = "What news from Venice, good Iago?"
+    role = ("--preset", "shakespeare_roles", "--role", "Iago (Othello)")
+    result = _run(*role, "--sampler", "greedy", stdin=line + "\n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    (reply,) = result.stdout.strip().split("\n")
+    preset = RoleResponder.from_preset("shakespeare_roles")
+    assert reply == preset.generate(line, role="Iago (Othello)")
+    # By default a dialogue model samples (top-p): replies differ line to line.
+    result = _run(*role, stdin=f"{line}\n" * 4)
+    replies = result.stdout.split("\n")[:-1]
+    assert len(replies) == 4 and len(set(replies)) > 1
+    # Text-only: an image is refused with a clear message.
+    result = _run("--preset", "shakespeare_roles", "--image", "x.png", stdin="hi\n")
+    assert result.returncode != 0 and "text-only" in result.stderr
