@@ -13,6 +13,7 @@ from keras_roleplay.training import (
     add_roles,
     meta_learn_role_start,
 )
+from tests.saving import reload_in_fresh_process
 
 # A reply repeats its context and ends with its role's own word.
 MARKERS = ["ahoy", "indeed", "verily", "aye", "forsooth", "zounds"]
@@ -113,7 +114,7 @@ def test_maml_learns_a_start_that_adapts_a_new_role_from_few_speeches(trained):
         np.testing.assert_allclose(maml(inputs), unadapted(inputs), atol=1e-6)
 
 
-def test_second_order_maml_runs_and_bad_arguments_are_refused(trained):
+def test_second_order_maml_runs_and_bad_arguments_are_refused(trained, tmp_path):
     contexts, replies, roles = _data(range(TRAINED), 8, seed=20)
     start = meta_learn_role_start(
         trained, contexts, replies, roles, shots=2, query_size=2, steps=1,
@@ -121,6 +122,13 @@ def test_second_order_maml_runs_and_bad_arguments_are_refused(trained):
     )  # fmt: skip
     assert np.isfinite(start.history).all() and len(start.history) == 2
     assert all(s > 0 for s in start.step_sizes)
+    # An adapted model is a RoleResponder like any: saved, reloaded safely.
+    adapted = adapt_to_role(trained, "new", contexts[:2], replies[:2], start=start)
+    inputs, _, _ = next(iter(adapted.dialogue_dataset(contexts, replies, "new")))
+    inputs = {k: np.asarray(v) for k, v in inputs.items()}
+    loaded = reload_in_fresh_process(adapted, inputs, tmp_path)
+    expected = adapted.predict(inputs, verbose=0)
+    np.testing.assert_allclose(loaded["outputs"], expected, atol=1e-6)
     with pytest.raises(ValueError, match="No role has more than `shots`=8"):
         meta_learn_role_start(trained, contexts, replies, roles, shots=8)
     with pytest.raises(ValueError, match="`shots` must be an integer >= 1"):
