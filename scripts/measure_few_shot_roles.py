@@ -40,31 +40,8 @@ from keras_roleplay.training import (  # noqa: E402
 )
 
 
-def new_characters(model, held_out, count, most_shots):
-    """The `count` characters without a role with the most held-out speeches."""
-    plays = shakespeare.load_plays()
-    scene = zip(plays["play"], plays["act"], plays["scene"], strict=True)
-    inside = np.array([(str(p), int(a), int(s)) in held_out for p, a, s in scene])
-    chosen = []
-    speakers, counts = np.unique(plays["speaker"][inside], return_counts=True)
-    for speaker in speakers[np.argsort(-counts, kind="stable")]:
-        mine = plays["speaker"] == speaker
-        if speaker in model.roles or np.sum(mine & ~inside) < most_shots:
-            continue
-        chosen.append(
-            {
-                "name": str(speaker),
-                "support": np.flatnonzero(mine & ~inside),
-                "test": np.flatnonzero(mine & inside),
-            }
-        )
-        if len(chosen) == count:
-            break
-    return plays, chosen
-
-
-def perplexity(model, name, plays, rows):
-    data = model.dialogue_dataset(plays["context"][rows], plays["reply"][rows], name)
+def perplexity(model, name, speeches):
+    data = model.dialogue_dataset(speeches["context"], speeches["reply"], name)
     return reply_perplexity(model, data)
 
 
@@ -85,12 +62,12 @@ def main():
     model = RoleResponder.from_preset(args.preset)
     train, validation, test, _ = shakespeare_data()
     held_out = shakespeare.held_out_scenes(validation, test)
-    plays, characters = new_characters(
-        model, held_out, args.characters, max(args.shots)
+    characters = shakespeare.new_characters(
+        model.roles, held_out, args.characters, max(args.shots)
     )
     print(
         "new characters (held-out speeches): "
-        + ", ".join(f"{c['name']} ({len(c['test'])})" for c in characters)
+        + ", ".join(f"{c['name']} ({len(c['test']['reply'])})" for c in characters)
     )
     rules = ["no role", "MAML"] + [f"plain, Adam {lr:g}" for lr in args.learning_rates]
     for shots in args.shots:
@@ -117,8 +94,9 @@ def main():
         for character in characters:
             name, scores = character["name"], {rule: [] for rule in rules}
             for _ in range(args.draws):
-                rows = rng.choice(character["support"], shots, replace=False)
-                support = (plays["context"][rows], plays["reply"][rows])
+                own = character["support"]
+                rows = rng.choice(len(own["reply"]), shots, replace=False)
+                support = (own["context"][rows], own["reply"][rows])
                 adapted = {
                     "no role": add_roles(model, [name]),
                     "MAML": adapt_to_role(model, name, *support, start=start),
@@ -128,7 +106,7 @@ def main():
                         model, name, *support, steps=start.steps, learning_rate=lr
                     )
                 for rule, m in adapted.items():
-                    scores[rule].append(perplexity(m, name, plays, character["test"]))
+                    scores[rule].append(perplexity(m, name, character["test"]))
             for rule in rules:
                 table[rule].append(np.mean(scores[rule]))
             print(

@@ -10,7 +10,9 @@ cut to 300 characters at a word boundary.
 
 `load_plays` reads a second file, every speech of every speaker of the 38
 plays once (`data/shakespeare_plays.jsonl.gz`, 1.5 MB, built by the same
-script), and gives their exchanges for pretraining a responder without roles.
+script), and gives their exchanges for pretraining a responder without roles;
+`new_characters` gives, from the same file, the speeches of characters a
+model has no role for, to learn a new role from a few of them.
 
 `load_data` keeps the `num_characters` characters with the most speeches and
 splits each play by scene (whole scenes go to train, validation or test), so
@@ -225,3 +227,72 @@ def load_plays(exclude_scenes=()):
         "act": np.array([row["act"] for _, row in rows], dtype="int32"),
         "scene": np.array([row["scene"] for _, row in rows], dtype="int32"),
     }
+
+
+def new_characters(known, held_out, count=5, min_speeches=32):
+    """Characters a model has no role for: speeches to learn them, and to test.
+
+    For few-shot role adaptation (`training.adapt_to_role`): the `count`
+    characters, not in `known`, with the most speeches inside the held-out
+    scenes, among those with at least `min_speeches` speeches outside them.
+    A character's speeches outside the held-out scenes are what a new role
+    may be learnt from (a pretraining corpus built with
+    `load_plays(held_out)` holds them too, without the speaker); those
+    inside are never read in pretraining, role-tuning or adaptation.
+
+    Args:
+        known: the names a model already has a role for (`model.roles`).
+        held_out: `(play, act, scene)` triples, `held_out_scenes(...)`.
+        count: how many characters.
+        min_speeches: the fewest speeches outside the held-out scenes.
+
+    Returns:
+        A list of dicts, most held-out speeches first: `"name"`
+        (`"Speaker (Play)"`), `"support"` and `"test"`, each a dict of
+        `"context"` and `"reply"` arrays.
+
+    Example:
+
+    >>> train, validation, test = load_data(num_characters=10)
+    >>> held_out = held_out_scenes(validation, test)
+    >>> new = new_characters(characters(10), held_out, count=2)
+    >>> [c["name"] for c in new]
+    ['Cassius (Julius Caesar)', 'Apemantus (Timon of Athens)']
+    >>> len(new[0]["support"]["reply"]) >= 32 and len(new[0]["test"]["reply"]) > 0
+    True
+    """
+    count = check_positive_int("count", count)
+    min_speeches = check_positive_int("min_speeches", min_speeches)
+    known = {str(name) for name in known}
+    held_out = {(str(p), int(a), int(s)) for p, a, s in held_out}
+    plays = load_plays()
+    inside = np.array(
+        [
+            (str(p), int(a), int(s)) in held_out
+            for p, a, s in zip(plays["play"], plays["act"], plays["scene"], strict=True)
+        ]
+    )
+    speakers, counts = np.unique(plays["speaker"][inside], return_counts=True)
+    chosen = []
+    for speaker in speakers[np.argsort(-counts, kind="stable")]:
+        mine = plays["speaker"] == speaker
+        if str(speaker) in known or np.sum(mine & ~inside) < min_speeches:
+            continue
+        chosen.append(
+            {
+                "name": str(speaker),
+                **{
+                    part: {
+                        "context": plays["context"][rows],
+                        "reply": plays["reply"][rows],
+                    }
+                    for part, rows in (
+                        ("support", mine & ~inside),
+                        ("test", mine & inside),
+                    )
+                },
+            }
+        )
+        if len(chosen) == count:
+            break
+    return chosen

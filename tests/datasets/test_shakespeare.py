@@ -1,6 +1,7 @@
 import gzip
 import json
 
+import numpy as np
 import pytest
 
 from keras_roleplay.datasets import shakespeare
@@ -107,3 +108,26 @@ def test_bad_exclusions_are_refused():
         shakespeare.load_plays(exclude_scenes=["Hamlet"])
     with pytest.raises(TypeError, match="load_data"):
         shakespeare.held_out_scenes({"reply": []})
+
+
+def test_new_characters_learn_outside_the_held_out_scenes_and_test_inside():
+    train, validation, test = shakespeare.load_data(num_characters=10)
+    held_out = shakespeare.held_out_scenes(validation, test)
+    known = shakespeare.characters(10)
+    new = shakespeare.new_characters(known, held_out, count=5, min_speeches=32)
+    assert len(new) == 5 and not {c["name"] for c in new} & set(known)
+    tests = [len(c["test"]["reply"]) for c in new]
+    assert tests == sorted(tests, reverse=True) and tests[-1] > 0
+    # Adaptation reads what pretraining may read; the test speeches neither.
+    pretraining = shakespeare.load_plays(exclude_scenes=held_out)
+    pairs = set(zip(pretraining["context"], pretraining["reply"], strict=True))
+    everything = shakespeare.load_plays()
+    for character in new:
+        support, own_test = character["support"], character["test"]
+        assert len(support["reply"]) >= 32
+        assert set(zip(support["context"], support["reply"], strict=True)) <= pairs
+        assert len(support["reply"]) + len(own_test["reply"]) == np.sum(
+            everything["speaker"] == character["name"]
+        )
+    with pytest.raises(ValueError, match="count"):
+        shakespeare.new_characters(known, held_out, count=0)
