@@ -4,10 +4,17 @@
     python scripts/update_readme_results.py demo_results.json
     python scripts/update_readme_results.py --check     # README up to date?
 
+    # One job changed: run it alone, and replace its rows in the stored run.
+    python -m keras_roleplay.demo --models shakespeare --output shakespeare.json
+    python scripts/update_readme_results.py --rerun shakespeare.json
+
 The given results file is copied to `docs/demo_results.json` (kept in the
 repository) and the README's block between the two `demo-results` markers is
 rewritten from it, so the figures there are the ones the demo printed, never
 typed by hand. `--check` exits with 1 when the block differs from the file.
+With `--rerun`, the file's jobs replace their rows in the stored full run
+(every demo row names its job), and the README says which jobs were re-run,
+when, on what, and how long they took.
 """
 
 import argparse
@@ -37,14 +44,17 @@ def render(results):
             "results: a `--quick` run's figures are not the demo's; "
             "run `make demo` (without --quick) for the README"
         )
-    machine = results["machine"]
-    bf16 = "mixed bfloat16" if machine["cpu_bf16"] else "float32, no native bf16"
     lines = [
-        f"Measured by `make demo` on {results['date']}: {machine['cores']} cores of "
-        f"{machine['cpu']} ({bf16}), Keras {machine['keras']} on "
-        f"{machine['keras_backend']}, {results['total_seconds'] / 60:.0f} minutes "
-        "in all. Seconds are each model's training time; held-out splits are "
-        "never trained on.",
+        f"Measured by `make demo` on {results['date']}: {_machine(results)}, "
+        f"{results['total_seconds'] / 60:.0f} minutes in all."
+        + "".join(
+            f" The {_jobs(rerun['models'])} re-run alone with `--models` after a "
+            f"change, on {rerun['date']}: {_machine(rerun)}, "
+            f"{rerun['total_seconds'] / 60:.0f} minutes."
+            for rerun in results.get("reruns", [])
+        )
+        + " Seconds are each model's training time; held-out splits are never "
+        "trained on.",
         "",
         "| model | metric | value | seconds |",
         "| --- | --- | ---: | ---: |",
@@ -59,6 +69,57 @@ def render(results):
             f"| {model} | {row['metric']} | {format_value(row['value'])} | {seconds} |"
         )
     return "\n".join(lines)
+
+
+def _machine(run):
+    machine = run["machine"]
+    bf16 = "mixed bfloat16" if machine["cpu_bf16"] else "float32, no native bf16"
+    return (
+        f"{machine['cores']} cores of {machine['cpu']} ({bf16}), Keras "
+        f"{machine['keras']} on {machine['keras_backend']}"
+    )
+
+
+def _jobs(names):
+    quoted = [f"`{name}`" for name in names]
+    return ("job " if len(names) == 1 else "jobs ") + ", ".join(quoted)
+
+
+def merge_rerun(stored, rerun):
+    """`stored` (a full run) with the jobs of `rerun` replaced by its rows.
+
+    The rows keep the full run's job order; `stored["reruns"]` records the
+    re-run (its jobs, date, machine and time), replacing an earlier re-run
+    of the same jobs.
+    """
+    if rerun.get("quick"):
+        raise ValueError("--rerun: a `--quick` run's figures are not the demo's")
+    unknown = [job for job in rerun["models"] if job not in stored["models"]]
+    if unknown:
+        raise ValueError(
+            f"--rerun: jobs {unknown} are not in the stored run's {stored['models']}"
+        )
+    untagged = [row for row in stored["results"] + rerun["results"] if "job" not in row]
+    if untagged:
+        raise ValueError(
+            "--rerun: every row must name its job (`job`); the demo writes it. "
+            f"Received a row without one: {untagged[0]}"
+        )
+    rows = [
+        row
+        for job in stored["models"]
+        for row in (rerun if job in rerun["models"] else stored)["results"]
+        if row["job"] == job
+    ]
+    reruns = [
+        r
+        for r in stored.get("reruns", [])
+        if not set(r["models"]) & set(rerun["models"])
+    ]
+    reruns.append(
+        {key: rerun[key] for key in ("models", "date", "total_seconds", "machine")}
+    )
+    return {**stored, "results": rows, "reruns": reruns}
 
 
 def replace_block(text, block):
@@ -82,8 +143,22 @@ def main(argv=None):
     parser.add_argument(
         "--check", action="store_true", help="only say whether README is up to date"
     )
+    parser.add_argument(
+        "--rerun",
+        metavar="RESULTS",
+        help="a run of some jobs alone: replaces their rows in the stored run",
+    )
     args = parser.parse_args(argv)
-    if args.results and not args.check:
+    if args.rerun:
+        with open(STORED, encoding="utf-8") as f:
+            stored = json.load(f)
+        with open(args.rerun, encoding="utf-8") as f:
+            merged = merge_rerun(stored, json.load(f))
+        render(merged)
+        with open(STORED, "w", encoding="utf-8") as f:
+            json.dump(merged, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+    elif args.results and not args.check:
         with open(args.results, encoding="utf-8") as f:
             render(json.load(f))  # refuse a quick run before copying it
         os.makedirs(os.path.dirname(STORED), exist_ok=True)

@@ -81,4 +81,47 @@ def test_the_readme_shows_the_stored_full_demo_run():
     with open(update_readme_results.STORED, encoding="utf-8") as f:
         results = json.load(f)
     assert not results["quick"] and results["models"] == list(JOBS)
+    # Every job has its rows, in the demo's order (re-runs included).
+    jobs = [row["job"] for row in results["results"]]
+    assert list(dict.fromkeys(jobs)) == list(JOBS)
     assert update_readme_results.main(["--check"]) == 0
+
+
+def _tagged(results, job, rows):
+    return {**results, "results": [{"job": job, **row} for row in rows]}
+
+
+def test_a_job_run_alone_replaces_its_rows_and_is_named():
+    stored = {
+        **RESULTS,
+        "models": ["dual_encoder", "shakespeare"],
+        "results": [
+            {"job": "dual_encoder", **RESULTS["results"][0]},
+            {"job": "shakespeare", **RESULTS["results"][2]},
+        ],
+    }
+    rerun = _tagged(
+        {**RESULTS, "models": ["shakespeare"], "date": "2026-12-01"},
+        "shakespeare",
+        [{"model": "S", "metric": "ppl", "value": 90.5, "seconds": 700.0}],
+    )
+    rerun["total_seconds"] = 1200.0
+    merged = update_readme_results.merge_rerun(stored, rerun)
+    assert [row["model"] for row in merged["results"]] == ["M", "S"]
+    assert merged["reruns"] == [
+        {key: rerun[key] for key in ("models", "date", "total_seconds", "machine")}
+    ]
+    first = update_readme_results.render(merged).splitlines()[0]
+    assert "5 minutes in all. The job `shakespeare` re-run alone" in first
+    assert "on 2026-12-01: 2 cores of AMD EPYC" in first and "20 minutes." in first
+    # A second re-run of the same job replaces the first in the record.
+    again = update_readme_results.merge_rerun(merged, {**rerun, "date": "2026-12-02"})
+    assert [r["date"] for r in again["reruns"]] == ["2026-12-02"]
+    with pytest.raises(ValueError, match="quick"):
+        update_readme_results.merge_rerun(stored, {**rerun, "quick": True})
+    with pytest.raises(ValueError, match="captioner"):
+        update_readme_results.merge_rerun(stored, {**rerun, "models": ["captioner"]})
+    with pytest.raises(ValueError, match="job"):
+        update_readme_results.merge_rerun(
+            stored, {**rerun, "results": RESULTS["results"]}
+        )
