@@ -127,3 +127,10 @@ def test_evaluation_scores_a_model_that_follows_its_role():
     assert scores["chance"] == 0.5
     assert scores["bleu_4"] == 0.0 or scores["rouge_l"] == pytest.approx(1.0)
     assert scores["distinct_1"] == pytest.approx(7 / 14)
+    # Without the shuffled-role run: the same scores, that one left out.
+    fewer = evaluate_replies(
+        model, judge, contexts, roles, replies, shuffled_roles=False
+    )
+    assert "judge_shuffled_role" not in fewer
+    assert fewer["replies"] == scores["replies"]
+    assert fewer["judge_generated"] == scores["judge_generated"]
