@@ -26,23 +26,27 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_roleplay.applications import RoleResponder  # noqa: E402
 from keras_roleplay.datasets import shakespeare  # noqa: E402
-from keras_roleplay.metrics import reply_perplexity  # noqa: E402
 from keras_roleplay.presets.recipes import shakespeare_data  # noqa: E402
-from keras_roleplay.training import (  # noqa: E402
-    adapt_to_role,
-    add_roles,
-    meta_learn_role_start,
-)
+from keras_roleplay.training import compare_role_adaptation  # noqa: E402
 
 
-def perplexity(model, name, speeches):
-    data = model.dialogue_dataset(speeches["context"], speeches["reply"], name)
-    return reply_perplexity(model, data)
+def format_table(rows):
+    """Mean (lowest to highest) over characters, per k and rule."""
+    lines = [f"{'k':>3}  {'rule':20s} {'mean':>7}  spread over characters"]
+    for k in dict.fromkeys(row["shots"] for row in rows):
+        for rule in dict.fromkeys(row["rule"] for row in rows):
+            values = np.array(
+                [r["perplexity"] for r in rows if r["shots"] == k and r["rule"] == rule]
+            )
+            lines.append(
+                f"{k:3d}  {rule:20s} {values.mean():7.2f}  "
+                f"{values.min():.2f} to {values.max():.2f}"
+            )
+    return "\n".join(lines)
 
 
 def main():
@@ -69,58 +73,23 @@ def main():
         "new characters (held-out speeches): "
         + ", ".join(f"{c['name']} ({len(c['test']['reply'])})" for c in characters)
     )
-    rules = ["no role", "MAML"] + [f"plain, Adam {lr:g}" for lr in args.learning_rates]
-    for shots in args.shots:
-        keras.utils.set_random_seed(shots)
-        began = time.perf_counter()
-        start = meta_learn_role_start(
-            model,
-            train["context"],
-            train["reply"],
-            train["role"],
-            shots=shots,
-            steps=args.steps,
-            meta_steps=args.meta_steps,
-            first_order=bool(args.first_order),
-            seed=shots,
-            log=print,
-        )
-        print(
-            f"k={shots}: meta-learned in {time.perf_counter() - began:.0f} s, "
-            f"step sizes {start.step_sizes}"
-        )
-        table = {rule: [] for rule in rules}
-        rng = np.random.default_rng(shots)
-        for character in characters:
-            name, scores = character["name"], {rule: [] for rule in rules}
-            for _ in range(args.draws):
-                own = character["support"]
-                rows = rng.choice(len(own["reply"]), shots, replace=False)
-                support = (own["context"][rows], own["reply"][rows])
-                adapted = {
-                    "no role": add_roles(model, [name]),
-                    "MAML": adapt_to_role(model, name, *support, start=start),
-                }
-                for lr, rule in zip(args.learning_rates, rules[2:], strict=True):
-                    adapted[rule] = adapt_to_role(
-                        model, name, *support, steps=start.steps, learning_rate=lr
-                    )
-                for rule, m in adapted.items():
-                    scores[rule].append(perplexity(m, name, character["test"]))
-            for rule in rules:
-                table[rule].append(np.mean(scores[rule]))
-            print(
-                f"  {name}: "
-                + ", ".join(f"{r} {np.mean(scores[r]):.1f}" for r in rules),
-                flush=True,
-            )
-        print(f"k={shots}: held-out perplexity, mean (spread) over characters")
-        for rule in rules:
-            values = np.array(table[rule])
-            print(
-                f"  {rule:20s} {values.mean():7.2f} "
-                f"({values.min():.2f} to {values.max():.2f})"
-            )
+    began = time.perf_counter()
+    rows = compare_role_adaptation(
+        model,
+        train["context"],
+        train["reply"],
+        train["role"],
+        characters,
+        shots=args.shots,
+        draws=args.draws,
+        steps=args.steps,
+        meta_steps=args.meta_steps,
+        learning_rates=args.learning_rates,
+        first_order=bool(args.first_order),
+        log=lambda line: print(line, flush=True),
+    )
+    print(f"held-out perplexity ({time.perf_counter() - began:.0f} s):")
+    print(format_table(rows))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from keras_roleplay.training.few_shot import (
     RoleStart,
     adapt_to_role,
     add_roles,
+    compare_role_adaptation,
     meta_learn_role_start,
 )
 from keras_roleplay.training.role_play import (
@@ -28,6 +29,7 @@ __all__ = [
     "RoleStart",
     "adapt_to_role",
     "add_roles",
+    "compare_role_adaptation",
     "meta_learn_role_start",
     "TimeBudget",
     "evaluate_replies",

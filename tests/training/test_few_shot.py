@@ -11,6 +11,7 @@ from keras_roleplay.training import (
     RoleStart,
     adapt_to_role,
     add_roles,
+    compare_role_adaptation,
     meta_learn_role_start,
 )
 from tests.saving import reload_in_fresh_process
@@ -137,3 +138,44 @@ def test_second_order_maml_runs_and_bad_arguments_are_refused(trained, tmp_path)
         adapt_to_role(trained, "new", contexts[:2], replies[:2])
     with pytest.raises(TypeError, match="`start` must be a RoleStart"):
         adapt_to_role(trained, "new", contexts[:2], replies[:2], start="warm")
+
+
+def test_the_comparison_table_scores_each_rule_on_each_new_character(trained):
+    contexts, replies, roles = _data(range(TRAINED), 16, seed=30)
+    characters = []
+    for role in (4, 5):
+        support, heard = _dialogue(role, 8, seed=300 + role), _dialogue(role, 8, 400)
+        characters.append(
+            {
+                "name": ROLES[role],
+                "support": dict(zip(("context", "reply"), support, strict=True)),
+                "test": dict(zip(("context", "reply"), heard, strict=True)),
+            }
+        )
+    # Small: whether MAML's start helps is the test above; this one checks
+    # the table (each adapted model is a new RoleResponder, built and traced).
+    rows = compare_role_adaptation(
+        trained, contexts, replies, roles, characters, shots=[2, 4], draws=1,
+        steps=2, meta_steps=2, learning_rates=[0.1], seed=0,
+    )  # fmt: skip
+    assert [(r["shots"], r["rule"], r["character"]) for r in rows] == [
+        (k, rule, ROLES[role])
+        for k in (2, 4)
+        for role in (4, 5)
+        for rule in ("no role", "MAML", "plain, Adam 0.1")
+    ]
+    # "No role" is the model as it is, for every k.
+    for row in rows:
+        if row["rule"] == "no role":
+            heard = characters[ROLES.index(row["character"]) - 4]["test"]
+            unadapted = add_roles(trained, [row["character"]])
+            expected = _perplexity(unadapted, row["character"], *heard.values())
+            assert row["perplexity"] == pytest.approx(expected, rel=1e-5)
+        else:  # adapted: the role moved
+            assert np.isfinite(row["perplexity"]) and row["perplexity"] != expected
+    with pytest.raises(ValueError, match="fewer than the largest k"):
+        compare_role_adaptation(
+            trained, contexts, replies, roles, characters, shots=[16]
+        )
+    with pytest.raises(ValueError, match="'name', 'support' and 'test'"):
+        compare_role_adaptation(trained, contexts, replies, roles, [{"name": "x"}])
