@@ -21,7 +21,6 @@ import numpy as np  # noqa: E402
 from keras_roleplay.applications import (  # noqa: E402
     DualEncoder,
     MultimodalPretrainer,
-    RoleResponder,
     ThreeBranchClassifier,
     VGG16LSTMCaptioner,
 )
@@ -35,15 +34,27 @@ from keras_roleplay.metrics import (  # noqa: E402
     caption_bleu,
     recall_at_k,
     reply_perplexity,
+    speaker_accuracy,
 )
-from keras_roleplay.presets.recipes import role_vqa_responder  # noqa: E402
+from keras_roleplay.models.role_responder.tokenizer import (  # noqa: E402
+    build_dialogue_vocabulary,
+)
+from keras_roleplay.presets.recipes import (  # noqa: E402
+    SHAKESPEARE_CHARACTERS,
+    SHAKESPEARE_SIZE,
+    role_vqa_responder,
+    shakespeare_data,
+    shakespeare_responder,
+)
 from keras_roleplay.tensorflow_logs import tensorflow_logs_to  # noqa: E402
 from keras_roleplay.training import (  # noqa: E402
+    compare_role_adaptation,
     evaluate_replies,
     fit_captioner,
     fit_dual_encoder,
     fit_multimodal_pretraining,
     fit_responder,
+    pretrain_responder,
     train_role_judge,
 )
 from keras_roleplay.utils.machine import describe_machine  # noqa: E402
@@ -423,101 +434,232 @@ def run_role_vqa_zh(quick=False, log=print):
     return run_role_vqa(quick=quick, log=log, language="zh")
 
 
+# The demo's Shakespeare network (the preset's is smaller, for the wheel).
+SHAKESPEARE_DEMO_SIZE = dict(vocabulary_size=3000, hidden_dim=128, num_layers=2)
+# Issue 10's decoding default, measured by scripts/measure_reply_samplers.py.
+REPLY_SAMPLING = dict(sampler="top_p", p=0.9, temperature=0.8)
+
+
 def run_shakespeare(quick=False, log=print):
-    """Trains text-only responders on Shakespeare: with the role, and without.
+    """Shakespeare's characters: pretrained on the plays then role-tuned, or not.
 
-    Per-token perplexity of held-out replies with the true role, a shuffled
-    role, and the no-role ablation (the same network trained without the
-    role), each the mean over three training seeds (one when `quick`): from
-    one seed to the next the same model's perplexity moves by a few percent,
-    as much as the role changes it. The judge's accuracy on gold and
-    generated replies (the first seed's model).
+    Per seed, two networks of the same size and vocabulary (built from the
+    plays' exchanges outside the held-out scenes): one role-tuned from
+    scratch on the 10 characters' training speeches, one pretrained first
+    without roles on every exchange of the plays outside the held-out
+    scenes (seed 001 §3.1: `presets.recipes.train_shakespeare_responder`'s
+    recipe at the demo's size). For each: held-out perplexity with the true
+    role, a shuffled role and no role; how often the model itself finds the
+    real reply most likely under its true speaker (`speaker_accuracy`);
+    replies sampled with the default decoding (top-p 0.9, temperature 0.8),
+    their distinct-1/2 and how often a role judge trained on real speeches
+    names their speaker, beside its accuracy on the real replies and
+    chance. Means over three seeds (one when `quick`), with the lowest and
+    highest seed where the seeds disagree most. Then new roles from a few
+    speeches, for characters the first seed's pretrained model has no role
+    for: MAML against plain fine-tuning (`_new_roles`).
     """
-    num_characters = 10
-    epochs = 3 if quick else 10
     seeds = (0,) if quick else (0, 1, 2)
-    train, validation, test = shakespeare.load_data(num_characters)
-    names = shakespeare.characters(num_characters)
-    texts = np.concatenate([train["context"], train["reply"]])
+    epochs = 3 if quick else 10
+    train, validation, test, plays = shakespeare_data(quick)
+    names = shakespeare.characters(SHAKESPEARE_CHARACTERS)
+    # Quick: the preset's smaller network (the tests' CPU minutes).
+    size = SHAKESPEARE_SIZE if quick else SHAKESPEARE_DEMO_SIZE
+    vocabulary = build_dialogue_vocabulary(
+        np.concatenate([plays["context"], plays["reply"]]), size["vocabulary_size"]
+    )
     shuffled = np.random.default_rng(0).permutation(test["role"])
-
-    def perplexity(model, roles):
-        return reply_perplexity(
-            model, model.dialogue_dataset(test["context"], test["reply"], roles)
-        )
-
-    first_role_model, seconds = None, {True: 0.0, False: 0.0}
-    perplexities = {"true": [], "none": [], "shuffled": []}
+    judge = None
+    starts = ("pretrained + roles", "from scratch")
+    scores = {start: [] for start in starts}
+    example = None
     for seed in seeds:
-        for use_role in (True, False):
+        for start in starts:
             keras.utils.set_random_seed(seed)
-            model = RoleResponder.from_dialogues(
-                texts,
-                roles=names,
-                vocabulary_size=3000,
-                sequence_length=32,
-                reply_length=32,
-                hidden_dim=128,
-                num_heads=4,
-                num_layers=2,
-                dropout=0.2,
-                use_role=use_role,
-            )
-            label = f"  RoleResponder[Shakespeare, seed {seed}, " + (
-                "with the role]" if use_role else "no role]"
-            )
-            seconds[use_role] += train_responder(
+            model = shakespeare_responder(plays, vocabulary=vocabulary, **size)
+            label = f"  RoleResponder[Shakespeare, {start}, seed {seed}]"
+            began = time.perf_counter()
+            if start == "pretrained + roles":
+                pretrain_responder(
+                    model,
+                    plays["context"],
+                    plays["reply"],
+                    epochs=1,
+                    seed=seed,
+                    callbacks=[EpochProgress(f"{label}: pretraining, no roles")],
+                )
+            train_responder(
                 model,
                 train,
                 validation,
                 epochs,
                 early_stopping=True,
                 seed=seed,
-                label=label,
+                label=f"{label}: role-tuning",
             )
-            if use_role:
-                perplexities["true"].append(perplexity(model, test["role"]))
-                perplexities["shuffled"].append(perplexity(model, shuffled))
-                if first_role_model is None:
-                    first_role_model = model
-            else:
-                perplexities["none"].append(perplexity(model, test["role"]))
-    true_role, no_role, wrong_role = (
-        float(np.mean(perplexities[k])) for k in ("true", "none", "shuffled")
+            seconds = time.perf_counter() - began
+            if judge is None:
+                judge = train_role_judge(
+                    model.vocabulary,
+                    names,
+                    train["reply"],
+                    train["role"],
+                    validation=(validation["reply"], validation["role"]),
+                    epochs=3 if quick else 15,
+                    sequence_length=64,
+                    # Small: 1700 speeches; 64 units generalised worse (0.15
+                    # against 0.22 held-out accuracy).
+                    hidden_dim=32,
+                )
+            replies = evaluate_replies(
+                model,
+                judge,
+                test["context"],
+                test["role"],
+                test["reply"],
+                generate_options={**REPLY_SAMPLING, "seed": seed},
+                shuffled_roles=False,  # not reported here
+            )
+            if example is None:
+                example = f"[{names[test['role'][0]]}] {replies['replies'][0]!r}"
+                first_pretrained = model
+            perplexity = {
+                kind: reply_perplexity(
+                    model, model.dialogue_dataset(test["context"], test["reply"], roles)
+                )
+                for kind, roles in (
+                    ("true", test["role"]),
+                    ("shuffled", shuffled),
+                    ("none", None),
+                )
+            }
+            scores[start].append(
+                {
+                    "seconds": seconds,
+                    **perplexity,
+                    "speaker": speaker_accuracy(
+                        model, test["context"], test["reply"], test["role"]
+                    ),
+                    **{
+                        k: replies[k]
+                        for k in (
+                            "judge_generated",
+                            "judge_gold",
+                            "chance",
+                            "distinct_1",
+                            "distinct_2",
+                        )
+                    },
+                }
+            )
+
+    def values(start, key):
+        return np.array([s[key] for s in scores[start]])
+
+    rows = []
+    for start in starts:
+        name = f"RoleResponder[Shakespeare, {start}]"
+        true = values(start, "true")
+        rows += [
+            _row(
+                name,
+                "test perplexity, true role",
+                true.mean(),
+                values(start, "seconds").mean(),
+            ),
+            _row(name, "test perplexity, true role, lowest seed", true.min()),
+            _row(name, "test perplexity, true role, highest seed", true.max()),
+            _row(
+                name, "test perplexity, shuffled role", values(start, "shuffled").mean()
+            ),
+            _row(name, "test perplexity, no role", values(start, "none").mean()),
+            _row(
+                name,
+                "seeds with the true role below the shuffled one",
+                np.sum(true < values(start, "shuffled")),
+            ),
+            _row(
+                name,
+                "speaker named by the model itself",
+                values(start, "speaker").mean(),
+            ),
+            _row(
+                name,
+                "judge role accuracy, sampled replies",
+                values(start, "judge_generated").mean(),
+            ),
+            _row(
+                name,
+                "judge role accuracy, sampled replies, lowest seed",
+                values(start, "judge_generated").min(),
+            ),
+            _row(name, "distinct-1", values(start, "distinct_1").mean()),
+            _row(name, "distinct-2", values(start, "distinct_2").mean()),
+        ]
+    ratios = values(starts[0], "true") / values(starts[1], "true")
+    name = f"RoleResponder[Shakespeare, {SHAKESPEARE_CHARACTERS} characters]"
+    rows += [
+        _row(name, "training seeds (the figures above are means)", len(seeds)),
+        _row(name, "perplexity, pretrained / from scratch", ratios.mean()),
+        _row(name, "perplexity, pretrained / from scratch, highest seed", ratios.max()),
+        _row(
+            name,
+            "judge role accuracy, real replies",
+            scores[starts[0]][0]["judge_gold"],
+        ),
+        _row(name, "judge chance (uniform guess)", scores[starts[0]][0]["chance"]),
+    ]
+    rows += _new_roles(first_pretrained, train, validation, test, quick)
+    for row in rows:
+        log(f"  {row['model']}: {row['metric']}: {row['value']:.4f}")
+    log(f"  e.g. {example}")
+    return rows
+
+
+def _new_roles(model, train, validation, test, quick):
+    """MAML against plain fine-tuning for characters `model` has no role for.
+
+    `training.compare_role_adaptation` on the 5 new characters with the most
+    held-out speeches (1 when `quick`), k = 8, 16, 32 of their speeches
+    outside the held-out scenes, one draw each; the figures are held-out
+    perplexities, the mean over characters. `scripts/measure_few_shot_roles.py`
+    runs it on the shipped preset with three draws and 300 meta-steps.
+    """
+    shots = (2,) if quick else (8, 16, 32)
+    characters = shakespeare.new_characters(
+        model.roles,
+        shakespeare.held_out_scenes(validation, test),
+        count=1 if quick else 5,
+        min_speeches=max(shots),
     )
-    gains = 1 - np.array(perplexities["true"]) / np.array(perplexities["none"])
-    judge = train_role_judge(
-        first_role_model.vocabulary,
-        names,
+    began = time.perf_counter()
+    table = compare_role_adaptation(
+        model,
+        train["context"],
         train["reply"],
         train["role"],
-        validation=(validation["reply"], validation["role"]),
-        epochs=3 if quick else 15,
-        sequence_length=64,
-        # Small: 1700 speeches; 64 units generalised worse (0.15 against
-        # 0.22 held-out accuracy).
-        hidden_dim=32,
+        characters,
+        shots=shots,
+        draws=1,
+        meta_steps=3 if quick else 100,
+        learning_rates=(1e-2, 3e-2),
     )
-    scores = evaluate_replies(
-        first_role_model, judge, test["context"], test["role"], test["reply"]
-    )
-    name = f"RoleResponder[Shakespeare, {num_characters} characters]"
-    rows = [
-        _row(name, "test perplexity, true role", true_role, seconds[True]),
-        _row(name, "test perplexity, no role (ablation)", no_role, seconds[False]),
-        _row(name, "test perplexity, shuffled role", wrong_role),
-        _row(name, "training seeds (the perplexities are means)", len(seeds)),
-        _row(name, "perplexity gain of the role", 1 - true_role / no_role),
-        _row(name, "perplexity gain of the role, lowest seed", gains.min()),
-        _row(name, "perplexity gain of the role, highest seed", gains.max()),
-        _row(name, "judge role accuracy, generated", scores["judge_generated"]),
-        _row(name, "judge role accuracy, gold replies", scores["judge_gold"]),
-        _row(name, "judge chance (uniform guess)", scores["chance"]),
-        _row(name, "distinct-2", scores["distinct_2"]),
-    ]
-    for row in rows:
-        log(f"  {row['metric']}: {row['value']:.4f}")
-    log(f"  e.g. [{names[test['role'][0]]}] {scores['replies'][0]!r}")
+    seconds = time.perf_counter() - began
+    name = f"RoleResponder[Shakespeare, {len(characters)} new characters]"
+    rows = []
+    for k in shots:
+        for rule in dict.fromkeys(r["rule"] for r in table):
+            values = [
+                r["perplexity"] for r in table if r["shots"] == k and r["rule"] == rule
+            ]
+            rows.append(
+                _row(
+                    name,
+                    f"test perplexity, new role from {k} speeches, {rule}",
+                    np.mean(values),
+                    seconds if not rows else 0.0,
+                )
+            )
     return rows
 
 
@@ -574,7 +716,9 @@ def main(argv=None):
             quick = " (quick)" if args.quick else ""
             print(f"[{i}/{len(args.models)}] {name}: training on bundled data{quick}")
             sys.stdout.flush()
-            rows += JOBS[name](quick=args.quick)
+            # Each row names its job: a job re-run alone can replace its rows
+            # in a stored full run (scripts/update_readme_results.py --rerun).
+            rows += [{"job": name, **row} for row in JOBS[name](quick=args.quick)]
     print()
     print(format_table(rows))
     with open(args.output, "w", encoding="utf-8") as f:

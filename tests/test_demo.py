@@ -70,6 +70,7 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
     rows = saved["results"]
     # The figures are kept with what measured them (README's Results say so).
     assert saved["models"] == ["role_vqa"]
+    assert {row["job"] for row in rows} == {"role_vqa"}
     assert saved["machine"]["cores"] >= 1 and saved["machine"]["cpu"]
     assert saved["total_seconds"] >= sum(row["seconds"] for row in rows)
     assert all(row["seconds"] >= 0 for row in rows)
@@ -125,14 +126,51 @@ def test_shakespeare_job_on_a_few_speeches(monkeypatch):
 
     monkeypatch.setattr(shakespeare, "load_data", few_speeches)
     lines = []
-    rows = {row["metric"]: row for row in run_shakespeare(quick=True, log=lines.append)}
-    assert rows["training seeds (the perplexities are means)"]["value"] == 1
-    for key in ("true role", "no role (ablation)", "shuffled role"):
-        assert 1 < rows[f"test perplexity, {key}"]["value"] < 3000  # vocabulary 3000
-    assert rows["test perplexity, true role"]["seconds"] > 0
-    assert rows["perplexity gain of the role, lowest seed"]["value"] == pytest.approx(
-        rows["perplexity gain of the role"]["value"], abs=1e-3
+    rows = {
+        (row["model"].split(", ")[1].rstrip("]"), row["metric"]): row
+        for row in run_shakespeare(quick=True, log=lines.append)
+    }
+    pretrained, scratch = "pretrained + roles", "from scratch"
+    assert (
+        rows["10 characters", "training seeds (the figures above are means)"]["value"]
+        == 1
     )
-    assert rows["judge chance (uniform guess)"]["value"] == pytest.approx(0.1)
-    assert 0 <= rows["distinct-2"]["value"] <= 1
+    for start in (pretrained, scratch):
+        for key in ("true role", "no role", "shuffled role"):
+            value = rows[start, f"test perplexity, {key}"]["value"]
+            assert 1 < value < 3000  # the vocabulary's size
+        assert rows[start, "test perplexity, true role"]["seconds"] > 0
+        # One seed: its lowest and highest are the mean.
+        assert rows[start, "test perplexity, true role, lowest seed"][
+            "value"
+        ] == pytest.approx(rows[start, "test perplexity, true role"]["value"], abs=1e-3)
+        assert rows[start, "seeds with the true role below the shuffled one"][
+            "value"
+        ] in (0, 1)
+        for key in ("speaker named by the model itself", "distinct-2"):
+            assert 0 <= rows[start, key]["value"] <= 1
+    # A minute of pretraining on 1 000 exchanges already helps on 300 speeches.
+    ratio = rows["10 characters", "perplexity, pretrained / from scratch"]["value"]
+    assert ratio == pytest.approx(
+        rows[pretrained, "test perplexity, true role"]["value"]
+        / rows[scratch, "test perplexity, true role"]["value"],
+        abs=1e-3,
+    )
+    assert ratio < 1
+    assert rows["10 characters", "judge chance (uniform guess)"]["value"] == 0.1
+    # Sampled (top-p), not greedy: replies that do not all repeat one phrase.
+    assert rows[pretrained, "distinct-2"]["value"] > 0.1
+    # A new character from 2 of its speeches: no role, MAML, plain fine-tuning.
+    new_roles = {
+        metric.split(" speeches, ", 1)[1]: row["value"]
+        for (model, metric), row in rows.items()
+        if model == "1 new characters"
+    }
+    assert list(new_roles) == [
+        "no role",
+        "MAML",
+        "plain, Adam 0.01",
+        "plain, Adam 0.03",
+    ]
+    assert all(1 < value < 3000 for value in new_roles.values())
     assert lines[-1].startswith("  e.g. [")

@@ -356,7 +356,12 @@ def shakespeare_data(quick=False):
 
 
 def shakespeare_responder(
-    plays, vocabulary_size=2000, hidden_dim=64, num_layers=2, dropout=0.2
+    plays,
+    vocabulary_size=2000,
+    hidden_dim=64,
+    num_layers=2,
+    dropout=0.2,
+    vocabulary=None,
 ):
     """The Shakespeare preset's text-only responder, its vocabulary from `plays`.
 
@@ -364,10 +369,13 @@ def shakespeare_responder(
         plays: the exchanges of `shakespeare_data` (they make the
             vocabulary: pretraining reads them all).
         vocabulary_size, hidden_dim, num_layers, dropout: the network's size.
+        vocabulary: a vocabulary already built from `plays` (it takes a few
+            seconds to build; models compared share one).
     """
-    vocabulary = build_dialogue_vocabulary(
-        np.concatenate([plays["context"], plays["reply"]]), vocabulary_size
-    )
+    if vocabulary is None:
+        vocabulary = build_dialogue_vocabulary(
+            np.concatenate([plays["context"], plays["reply"]]), vocabulary_size
+        )
     return RoleResponder(
         vocabulary=vocabulary,
         roles=shakespeare.characters(SHAKESPEARE_CHARACTERS),
