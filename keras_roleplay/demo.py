@@ -641,6 +641,7 @@ def _new_roles(model, train, validation, test, quick):
         characters,
         shots=shots,
         draws=1,
+        steps=1 if quick else 5,
         meta_steps=3 if quick else 100,
         learning_rates=(1e-2, 3e-2),
     )

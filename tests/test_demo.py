@@ -8,6 +8,7 @@ import pytest
 
 from keras_roleplay.datasets import shakespeare, shapes_captions
 from keras_roleplay.demo import format_table, run_captioner, run_shakespeare
+from keras_roleplay.presets import recipes
 
 
 def test_format_table_aligns_columns():
@@ -125,6 +126,7 @@ def test_shakespeare_job_on_a_few_speeches(monkeypatch):
         )
 
     monkeypatch.setattr(shakespeare, "load_data", few_speeches)
+    monkeypatch.setattr(recipes, "SHAKESPEARE_QUICK_EXCHANGES", 300)
     lines = []
     rows = {
         (row["model"].split(", ")[1].rstrip("]"), row["metric"]): row
@@ -149,7 +151,7 @@ def test_shakespeare_job_on_a_few_speeches(monkeypatch):
         ] in (0, 1)
         for key in ("speaker named by the model itself", "distinct-2"):
             assert 0 <= rows[start, key]["value"] <= 1
-    # A minute of pretraining on 1 000 exchanges already helps on 300 speeches.
+    # Pretraining on 300 more exchanges already helps on 300 speeches.
     ratio = rows["10 characters", "perplexity, pretrained / from scratch"]["value"]
     assert ratio == pytest.approx(
         rows[pretrained, "test perplexity, true role"]["value"]

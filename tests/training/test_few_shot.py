@@ -143,7 +143,7 @@ def test_second_order_maml_runs_and_bad_arguments_are_refused(trained, tmp_path)
 def test_the_comparison_table_scores_each_rule_on_each_new_character(trained):
     contexts, replies, roles = _data(range(TRAINED), 16, seed=30)
     characters = []
-    for role in (4, 5):
+    for role in (4,):
         support, heard = _dialogue(role, 8, seed=300 + role), _dialogue(role, 8, 400)
         characters.append(
             {
@@ -161,7 +161,7 @@ def test_the_comparison_table_scores_each_rule_on_each_new_character(trained):
     assert [(r["shots"], r["rule"], r["character"]) for r in rows] == [
         (k, rule, ROLES[role])
         for k in (2, 4)
-        for role in (4, 5)
+        for role in (4,)
         for rule in ("no role", "MAML", "plain, Adam 0.1")
     ]
     # "No role" is the model as it is, for every k.
