@@ -27,9 +27,10 @@ lint: $(STAMP)
 
 # Two pytest-xdist workers (the CI machine has two cores), each test module
 # (or class) whole on one worker, so a model its tests share is trained once;
-# tests/conftest.py puts the slow ones first. Measured on 2 cores without
-# AVX-512: the whole suite in 25.5 minutes (clean clone, 27.5 with the
-# install) against 67 in one process before the tutorials ran small.
+# tests/conftest.py puts the slow ones first. Measured on a clean clone:
+# 24.7 minutes (27 with the install) on 2 cores of an Intel Xeon, 430 tests;
+# 25.5 on 2 cores of an AMD EPYC at 412 tests; 67 in one process before the
+# tutorials ran small.
 WORKERS := -n 2 --dist loadscope --no-loadscope-reorder
 
 test: lint
