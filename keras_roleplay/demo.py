@@ -33,8 +33,6 @@ from keras_roleplay.datasets import (  # noqa: E402
 from keras_roleplay.metrics import (  # noqa: E402
     caption_bleu,
     recall_at_k,
-    reply_perplexity,
-    speaker_accuracy,
 )
 from keras_roleplay.models.role_responder.tokenizer import (  # noqa: E402
     build_dialogue_vocabulary,
@@ -45,6 +43,7 @@ from keras_roleplay.presets.recipes import (  # noqa: E402
     role_vqa_responder,
     shakespeare_data,
     shakespeare_responder,
+    shakespeare_scores,
 )
 from keras_roleplay.tensorflow_logs import tensorflow_logs_to  # noqa: E402
 from keras_roleplay.training import (  # noqa: E402
@@ -468,7 +467,6 @@ def run_shakespeare(quick=False, log=print):
     vocabulary = build_dialogue_vocabulary(
         np.concatenate([plays["context"], plays["reply"]]), size["vocabulary_size"]
     )
-    shuffled = np.random.default_rng(0).permutation(test["role"])
     judge = None
     starts = ("pretrained + roles", "from scratch")
     scores = {start: [] for start in starts}
@@ -523,23 +521,14 @@ def run_shakespeare(quick=False, log=print):
             if example is None:
                 example = f"[{names[test['role'][0]]}] {replies['replies'][0]!r}"
                 first_pretrained = model
-            perplexity = {
-                kind: reply_perplexity(
-                    model, model.dialogue_dataset(test["context"], test["reply"], roles)
-                )
-                for kind, roles in (
-                    ("true", test["role"]),
-                    ("shuffled", shuffled),
-                    ("none", None),
-                )
-            }
+            held_out = shakespeare_scores(model, test)
             scores[start].append(
                 {
                     "seconds": seconds,
-                    **perplexity,
-                    "speaker": speaker_accuracy(
-                        model, test["context"], test["reply"], test["role"]
-                    ),
+                    "true": held_out["true role"],
+                    "shuffled": held_out["shuffled role"],
+                    "none": held_out["no role"],
+                    "speaker": held_out["speaker named"],
                     **{
                         k: replies[k]
                         for k in (

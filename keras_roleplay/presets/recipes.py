@@ -442,10 +442,16 @@ def _train_shakespeare(quick, log):
     )
 
 
-def _evaluate_shakespeare(model, load, quick):
-    _, _, test, _ = shakespeare_data(quick)
+def shakespeare_scores(model, test):
+    """A Shakespeare responder's held-out scores (the preset's card, the demo).
+
+    Returns:
+        A dict: per-token perplexity of the real `test` replies with their
+        `"true role"`, a `"shuffled role"` (seed 0) and `"no role"`, and
+        `"speaker named"` (`metrics.speaker_accuracy`).
+    """
     shuffled = np.random.default_rng(0).permutation(test["role"])
-    perplexity = {
+    scores = {
         label: reply_perplexity(
             model, model.dialogue_dataset(test["context"], test["reply"], roles)
         )
@@ -455,14 +461,24 @@ def _evaluate_shakespeare(model, load, quick):
             ("no role", None),
         )
     }
+    scores["speaker named"] = speaker_accuracy(
+        model, test["context"], test["reply"], test["role"]
+    )
+    return scores
+
+
+def _evaluate_shakespeare(model, load, quick):
+    _, _, test, _ = shakespeare_data(quick)
+    scores = shakespeare_scores(model, test)
     return {
-        **{f"test perplexity, {k}": v for k, v in perplexity.items()},
+        **{
+            f"test perplexity, {k}": scores[k]
+            for k in ("true role", "shuffled role", "no role")
+        },
         "perplexity gain of the true role over a shuffled one": (
-            1 - perplexity["true role"] / perplexity["shuffled role"]
+            1 - scores["true role"] / scores["shuffled role"]
         ),
-        "speaker named by the model itself": speaker_accuracy(
-            model, test["context"], test["reply"], test["role"]
-        ),
+        "speaker named by the model itself": scores["speaker named"],
         "speaker chance": 1 / len(model.roles),
     }
 
