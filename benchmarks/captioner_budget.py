@@ -151,6 +151,7 @@ def ours(train, args):
         time_budget=args.budget,
         peak_learning_rate=args.peak_learning_rate,
         batch_size=args.batch_size,
+        group_references=args.group_references == "auto",
     )
     return model, history
 
@@ -189,13 +190,27 @@ def main():
     # cut and both models learn to stop early; `from_captions` warns).
     parser.add_argument("--sequence-length", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32, help="ours")
+    parser.add_argument(
+        "--group-references",
+        choices=("auto", "off"),
+        default="auto",
+        help="ours: encode each image once for its references (auto) or once "
+        "per (image, caption) pair (off)",
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=("auto", "float32"),
+        default="auto",
+        help="both models: auto (bf16 where the CPU computes it) or float32",
+    )
     parser.add_argument("--only", choices=("ours", "reference"))
     args = parser.parse_args()
 
     train, test = paraphrased_scenes.load_data()
     print(f"e.g. {list(test['captions'][0])}")
     rows = []
-    with dtype_policy("auto"):
+    with dtype_policy(args.dtype):
+        print(f"dtype policy: {keras.config.dtype_policy().name}")
         if args.only != "reference":
             keras.utils.set_random_seed(0)
             start = time.perf_counter()
@@ -203,7 +218,8 @@ def main():
             name = (
                 f"VGG16LSTMCaptioner[{args.image_size}x{args.image_size}, "
                 f"{args.feature_layer}, peak {args.peak_learning_rate:g}, "
-                f"batch {args.batch_size}]"
+                f"batch {args.batch_size}, references grouped: "
+                f"{args.group_references}]"
             )
             seconds = time.perf_counter() - start
             rows.append(score(name, model, history, test, seconds))

@@ -213,7 +213,13 @@ def caption_lists(captions):
 
 
 def image_caption_dataset(
-    images, captions, batch_size=32, shuffle=False, seed=None, cache=True
+    images,
+    captions,
+    batch_size=32,
+    shuffle=False,
+    seed=None,
+    cache=True,
+    group_references=False,
 ):
     """Builds a batched `tf.data.Dataset` of `(image, caption)` pairs.
 
@@ -222,17 +228,27 @@ def image_caption_dataset(
     Captions stay strings: a captioning model's own preprocessing (its
     tokenizer) turns them into token ids, e.g. `dataset.map(model.preprocess)`.
 
+    With `group_references=True`, an example is instead one image with all
+    its captions, `(image, captions)` where `captions` has one string per
+    reference, padded with empty strings to the most captions any image
+    has: a model can then encode each image once for all its references
+    (`fit_captioner` does).
+
     Args:
         images: array `(n, height, width, channels)`, values in `[0, 255]`.
         captions: `n` captions, or `n` lists of captions (e.g. the
             `"captions"` of `load_image_captions` or of a bundled dataset).
-        batch_size: pairs per batch.
-        shuffle: reshuffle the pairs every epoch.
+        batch_size: pairs per batch (images per batch with
+            `group_references`).
+        shuffle: reshuffle the pairs (or images) every epoch.
         seed: shuffle seed.
         cache: keep the pairs in memory after the first pass.
+        group_references: one example per image with all its captions.
 
     Returns:
-        A `tf.data.Dataset` of `(images float32, captions tf.string)` batches.
+        A `tf.data.Dataset` of `(images float32, captions tf.string)`
+        batches; captions `(batch,)`, or `(batch, references)` with
+        `group_references`.
 
     Example:
 
@@ -256,11 +272,16 @@ def image_caption_dataset(
             f"image ({len(images)}). Received: {len(captions)} entries"
         )
     index, texts = [], []
-    for i, entry in enumerate(caption_lists(captions)):
+    lists = caption_lists(captions)
+    for i, entry in enumerate(lists):
         index += [i] * len(entry)
         texts += entry
     if not texts:
         raise ValueError("`captions` holds no caption at all.")
+    if group_references:
+        most = max(len(entry) for entry in lists)
+        index = list(range(len(lists)))
+        texts = [entry + [""] * (most - len(entry)) for entry in lists]
     image_table = tf.constant(images.astype("float32"))
     dataset = tf.data.Dataset.from_tensor_slices((np.array(index), np.array(texts)))
     dataset = dataset.map(

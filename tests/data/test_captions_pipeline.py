@@ -130,3 +130,25 @@ def test_dataset_errors():
         image_caption_dataset(np.zeros((2, 4, 4, 3)), ["a"])
     with pytest.raises(ValueError, match="no caption at all"):
         image_caption_dataset(np.zeros((1, 4, 4, 3)), [[]])
+
+
+def test_grouped_dataset_holds_each_image_once_with_its_references():
+    images = np.stack([np.full((4, 4, 3), v, "float32") for v in (10.0, 20.0, 30.0)])
+    captions = [["a", "b"], "c", ["d", "e", "f"]]
+    dataset = image_caption_dataset(
+        images, captions, batch_size=2, shuffle=True, seed=1, group_references=True
+    )
+    assert dataset.element_spec[1].shape.as_list() == [None, 3]
+    rows = sorted(
+        (float(image[0, 0, 0]), tuple(c.decode() for c in references))
+        for batch_images, batch_captions in dataset
+        for image, references in zip(
+            batch_images.numpy(), batch_captions.numpy(), strict=True
+        )
+    )
+    # Padded with empty strings to the most references (3).
+    assert rows == [
+        (10.0, ("a", "b", "")),
+        (20.0, ("c", "", "")),
+        (30.0, ("d", "e", "f")),
+    ]

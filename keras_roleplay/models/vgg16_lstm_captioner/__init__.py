@@ -6,6 +6,9 @@ from keras_roleplay.models.vgg16_lstm_captioner.backbone import (
 from keras_roleplay.models.vgg16_lstm_captioner.preprocessor import (
     VGG16LSTMCaptionerPreprocessor,
 )
+from keras_roleplay.models.vgg16_lstm_captioner.reference_groups import (
+    ReferenceGroupTrainer,
+)
 from keras_roleplay.models.vgg16_lstm_captioner.tokenizer import (
     VGG16LSTMCaptionerTokenizer,
     build_caption_vocabulary,
@@ -19,5 +22,6 @@ __all__ = [
     "VGG16LSTMCaptionerBackbone",
     "VGG16LSTMCaptionerPreprocessor",
     "VGG16LSTMCaptionerTokenizer",
+    "ReferenceGroupTrainer",
     "build_caption_vocabulary",
 ]

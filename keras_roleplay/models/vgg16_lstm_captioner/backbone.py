@@ -182,11 +182,11 @@ class VGG16LSTMCaptionerBackbone(keras.Model):
         self.image_preprocessing = image_preprocessing
         self.feature_grid = (height, width)
 
-    def encode(self, images):
+    def encode(self, images, training=False):
         """The image side, run once: `(regions, initial h, initial c)`."""
-        return self._encoder_model(images, training=False)
+        return self._encoder_model(images, training=training)
 
-    def decode(self, tokens, state, regions, return_scores=False):
+    def decode(self, tokens, state, regions, return_scores=False, training=False):
         """Runs the decoder on `tokens` from `state`.
 
         Args:
@@ -195,6 +195,7 @@ class VGG16LSTMCaptionerBackbone(keras.Model):
             regions: the region features from `encode`.
             return_scores: also return the attention scores
                 `(batch, length, regions)` (`None` without attention).
+            training: apply the output dropout (as `fit` does).
 
         Returns:
             `(logits, [h, c])`, or `(logits, [h, c], scores)`.
@@ -209,6 +210,7 @@ class VGG16LSTMCaptionerBackbone(keras.Model):
             )
             outputs = self.get_layer("sequence_and_context")([sequence, context])
             outputs = self.get_layer("attention_output")(outputs)
+        outputs = self.get_layer("output_dropout")(outputs, training=training)
         logits = self.get_layer("logits")(outputs)
         if return_scores:
             return logits, [h, c], scores

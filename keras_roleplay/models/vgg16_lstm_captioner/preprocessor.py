@@ -70,14 +70,35 @@ class VGG16LSTMCaptionerPreprocessor(GenerationPreprocessor):
         For `tf.data` (`dataset.map(preprocessor)`): teacher forcing, the
         model reads `tokens[:-1]` and predicts `tokens[1:]`; the sample
         weights mask the padding out of the loss and the metrics.
+
+        Captions `(batch, references)` (a dataset built with
+        `group_references=True`) give tokens, targets and weights `(batch,
+        references, sequence_length)`; an empty string (a missing
+        reference) gives a row of `[PAD]` with zero weights.
         """
-        ids = self.tokenize(captions)
-        targets = ids[:, 1:]
-        inputs = {"image": tf.cast(images, tf.float32), "tokens": ids[:, :-1]}
+        captions = tf.convert_to_tensor(captions)
+        if captions.shape.rank == 2:
+            flat = tf.reshape(captions, [-1])
+            ids = self.tokenize(flat)
+            ids = ids * tf.cast(tf.not_equal(flat, ""), ids.dtype)[:, None]
+            # The number of references stays static: the trainer needs it.
+            references = captions.shape[1] if captions.shape[1] is not None else -1
+            shape = [tf.shape(captions)[0], references, self.sequence_length + 1]
+            ids = tf.reshape(ids, shape)
+        else:
+            ids = self.tokenize(captions)
+        targets = ids[..., 1:]
+        inputs = {"image": tf.cast(images, tf.float32), "tokens": ids[..., :-1]}
         return inputs, targets, tf.cast(tf.not_equal(targets, PAD_ID), tf.float32)
 
     def caption_dataset(
-        self, images, captions, batch_size=32, shuffle=False, seed=None
+        self,
+        images,
+        captions,
+        batch_size=32,
+        shuffle=False,
+        seed=None,
+        group_references=False,
     ):
         """A `tf.data` pipeline ready for `fit`/`evaluate` from images and captions.
 
@@ -85,9 +106,13 @@ class VGG16LSTMCaptionerPreprocessor(GenerationPreprocessor):
             images: array `(n, height, width, 3)`, values in `[0, 255]`
                 (resized to `image_shape` if they differ).
             captions: `n` captions or `n` lists of captions.
-            batch_size: pairs per batch.
+            batch_size: pairs per batch (images per batch with
+                `group_references`).
             shuffle: reshuffle every epoch.
             seed: shuffle seed.
+            group_references: one example per image with all its captions,
+                tokens `(batch, references, sequence_length)` (see
+                `image_caption_dataset`), for `ReferenceGroupTrainer`.
 
         Raises:
             ValueError: for an empty caption (it would teach the model to stop
@@ -113,6 +138,7 @@ class VGG16LSTMCaptionerPreprocessor(GenerationPreprocessor):
             batch_size=batch_size,
             shuffle=shuffle,
             seed=seed,
+            group_references=group_references,
         )
         return dataset.map(self.__call__, num_parallel_calls=PARALLEL_CALLS)
 
