@@ -34,6 +34,9 @@ from keras_roleplay.metrics import (  # noqa: E402
     caption_bleu,
     recall_at_k,
 )
+from keras_roleplay.models.role_responder.role_guidance import (  # noqa: E402
+    DIALOGUE_ROLE_GUIDANCE,
+)
 from keras_roleplay.models.role_responder.tokenizer import (  # noqa: E402
     build_dialogue_vocabulary,
 )
@@ -450,11 +453,12 @@ def run_shakespeare(quick=False, log=print):
     recipe at the demo's size). For each: held-out perplexity with the true
     role, a shuffled role and no role; how often the model itself finds the
     real reply most likely under its true speaker (`speaker_accuracy`);
-    replies sampled with the default decoding (top-p 0.9, temperature 0.8),
-    their distinct-1/2 and how often a role judge trained on real speeches
-    names their speaker, beside its accuracy on the real replies and
-    chance. Means over three seeds (one when `quick`), with the lowest and
-    highest seed where the seeds disagree most. Then new roles from a few
+    replies sampled with the default decoding (top-p 0.9, temperature 0.8;
+    with role guidance 12 for the pretrained model), their distinct-1/2
+    and how often a role judge trained on real speeches names their
+    speaker, beside its accuracy on the real replies and chance. Means
+    over three seeds (one when `quick`), with the lowest and highest seed
+    where the seeds disagree most. Then new roles from a few
     speeches, for characters the first seed's pretrained model has no role
     for: MAML against plain fine-tuning (`_new_roles`).
     """
@@ -515,7 +519,15 @@ def run_shakespeare(quick=False, log=print):
                 test["context"],
                 test["role"],
                 test["reply"],
-                generate_options={**REPLY_SAMPLING, "seed": seed},
+                generate_options={
+                    **REPLY_SAMPLING,
+                    "seed": seed,
+                    # A model trained with roles only has no no-role stream
+                    # to guide against: it samples plainly.
+                    "role_guidance": (
+                        DIALOGUE_ROLE_GUIDANCE if start == "pretrained + roles" else 1.0
+                    ),
+                },
                 shuffled_roles=False,  # not reported here
             )
             if example is None:

@@ -17,6 +17,7 @@ Usage:
 
 import argparse
 import os
+import re
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -24,6 +25,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_roleplay.applications import RoleResponder  # noqa: E402
+from keras_roleplay.metrics.role_play import reply_perplexity  # noqa: E402
 from keras_roleplay.presets.recipes import shakespeare_data  # noqa: E402
 from keras_roleplay.training import evaluate_replies, train_role_judge  # noqa: E402
 
@@ -42,18 +44,28 @@ CANDIDATES = {
     "top-p 0.95, T 0.7, no repeated 3-gram": dict(
         sampler="top_p", p=0.95, temperature=0.7, no_repeat_ngram_size=3
     ),
+    **{
+        f"top-p 0.9, T 0.8, role guidance {w:g}": dict(
+            sampler="top_p", p=0.9, temperature=0.8, role_guidance=w
+        )
+        for w in (2, 4, 8, 12, 16, 24)
+    },
 }
 SAMPLED = ("top_k", "top_p")
+WORD = re.compile(r"[a-z]+")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--preset", default="shakespeare_roles")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--only", default="", help="the rules whose name holds this text"
+    )
     args = parser.parse_args()
 
     model = RoleResponder.from_preset(args.preset)
-    train, validation, test, _ = shakespeare_data()
+    train, validation, test, plays = shakespeare_data()
     keras.utils.set_random_seed(0)
     judge = train_role_judge(
         model.vocabulary,
@@ -66,8 +78,13 @@ def main():
         hidden_dim=32,  # the demo's judge
     )
     print(f"{len(test['reply'])} test contexts, {len(model.roles)} characters")
-    print(f"{'rule':40s} distinct-1 distinct-2  judge  judge/real")
+    example = None
+    # Every word of the plays outside the held-out scenes.
+    words = {w for text in plays["reply"] for w in WORD.findall(str(text).lower())}
+    print(f"{'rule':40s} distinct-1 distinct-2  judge  judge/real  fluency real words")
     for name, options in CANDIDATES.items():
+        if args.only not in name:
+            continue
         seeds = args.seeds if options["sampler"] in SAMPLED else [None]
         rows = []
         for seed in seeds:
@@ -85,19 +102,40 @@ def main():
             )
             rows.append(
                 [scores[k] for k in ("distinct_1", "distinct_2", "judge_generated")]
+                + [fluency(model, test["context"], scores["replies"])]
+                + [real_word_share(scores["replies"], words)]
             )
-        distinct_1, distinct_2, judged = np.mean(rows, axis=0)
+        distinct_1, distinct_2, judged, perplexity, real = np.mean(rows, axis=0)
         print(
             f"{name:40s} {distinct_1:10.3f} {distinct_2:10.3f} {judged:6.3f}"
-            f" {judged / scores['judge_gold']:10.2f}",
+            f" {judged / scores['judge_gold']:10.2f} {perplexity:8.1f} {real:10.3f}",
             flush=True,
         )
         if name == "greedy":
             example = scores["replies"][0]
     print(
         f"real replies: judge {scores['judge_gold']:.3f}, chance "
-        f"{scores['chance']:.3f}; greedy's first reply: {example!r}"
+        f"{scores['chance']:.3f}, fluency "
+        f"{fluency(model, test['context'], test['reply']):.1f}, real words "
+        f"{real_word_share(test['reply'], words):.3f}; greedy's first "
+        f"reply: {example!r}"
     )
+
+
+def real_word_share(replies, words):
+    """The share of the replies' words that the plays' training speeches hold
+    (word pieces joined into a word the plays never use count against it)."""
+    found = [w in words for reply in replies for w in WORD.findall(reply.lower())]
+    return float(np.mean(found)) if found else 0.0
+
+
+def fluency(model, contexts, replies):
+    """The model's no-role perplexity of replies to contexts (lower: likelier
+    English of the plays, whoever speaks), over the non-empty replies."""
+    kept = [(c, r) for c, r in zip(contexts, replies, strict=True) if r.strip()]
+    contexts, replies = zip(*kept, strict=True)
+    dataset = model.dialogue_dataset(list(contexts), list(replies), None)
+    return reply_perplexity(model, dataset)
 
 
 if __name__ == "__main__":

@@ -116,6 +116,29 @@ def test_cached_generation_equals_rerunning_the_model(trained):
     assert model.generate(contexts, role=roles, batch_size=3) == cached
 
 
+def test_role_guidance_follows_its_rule_with_caches(trained):
+    model, _ = trained
+    contexts = ["hello there", "goodbye now", "hello", "goodbye there"]
+    roles = ["pirate", "knight", "knight", "pirate"]
+    for weight in (0.5, 3.0):
+        guided = model.generate(contexts, role=roles, role_guidance=weight)
+        expected = model.generate_without_cache(
+            contexts, role=roles, role_guidance=weight
+        )
+        assert guided == expected, weight
+    # Beam search keeps a reply's two streams together.
+    beam = model.generate(
+        ["hello there"], role="knight", sampler="beam", role_guidance=2.0
+    )
+    assert beam == [REPLIES[("knight", "hello there")]]
+    sampled = model.generate(
+        contexts, role=roles, sampler="top_p", seed=1, role_guidance=2.0
+    )
+    assert len(sampled) == 4
+    with pytest.raises(ValueError, match="role_guidance.*Received: role_guidance=0"):
+        model.generate(contexts, role=roles, role_guidance=0)
+
+
 def test_beam_and_top_k_samplers(trained):
     model, _ = trained
     beam = model.generate(["hello there"], role="knight", sampler="beam")

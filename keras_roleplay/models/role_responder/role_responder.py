@@ -12,6 +12,12 @@ from keras_roleplay.models.role_responder.preprocessor import (
     RoleResponderPreprocessor,
     is_token_ids,
 )
+from keras_roleplay.models.role_responder.role_guidance import (
+    MODEL_CACHE,
+    pair_rows,
+    unpair_rows,
+    with_no_role_rows,
+)
 from keras_roleplay.models.role_responder.tokenizer import build_dialogue_vocabulary
 from keras_roleplay.utils.compiling import compile_token_defaults
 from keras_roleplay.utils.sampling import (
@@ -22,7 +28,11 @@ from keras_roleplay.utils.sampling import (
     previous_tokens,
 )
 from keras_roleplay.utils.special_tokens import END_ID, PAD_ID, START_ID, UNK_ID
-from keras_roleplay.utils.validation import check_positive_int, check_texts
+from keras_roleplay.utils.validation import (
+    check_positive_int,
+    check_positive_number,
+    check_texts,
+)
 
 # The backbone's architecture arguments a flat `RoleResponder(...)` takes.
 BACKBONE_ARGUMENTS = (
@@ -246,6 +256,7 @@ class RoleResponder(GenerativeTask):
         p=0.9,
         temperature=1.0,
         no_repeat_ngram_size=0,
+        role_guidance=1.0,
     ):
         """Replies to `context` as `role`, one token at a time, with caches.
 
@@ -292,6 +303,12 @@ class RoleResponder(GenerativeTask):
             no_repeat_ngram_size: `0`, or `n`: no n-gram of the reply is
                 generated twice (Hugging Face's rule of that name); with
                 greedy or beam search it stops replies looping on a phrase.
+            role_guidance: `1.0` (default) decodes the model's own
+                distribution; `w > 1` amplifies the role with classifier-free
+                guidance: every step also runs the context without a role,
+                and the next-token logits are `none + w * (role - none)`
+                (Ho and Salimans' rule, for a model trained with
+                `role_dropout`, which learns both). Twice the decoding work.
 
         Returns:
             A reply string for one context (a string, or one row of ids), a
@@ -331,6 +348,7 @@ class RoleResponder(GenerativeTask):
         no_repeat_ngram_size = check_positive_int(
             "no_repeat_ngram_size", no_repeat_ngram_size, allow_zero=True
         )
+        role_guidance = check_positive_number("role_guidance", role_guidance)
         batch_size = min(check_positive_int("batch_size", batch_size), count)
         arrays = {"role": role_ids, "context": context_ids}
         if images is not None:
@@ -338,7 +356,12 @@ class RoleResponder(GenerativeTask):
         generated = []
         for size, batch in self._padded_batches(arrays, batch_size):
             ids = self._generate_ids(
-                batch, max_length, sampler, constraints, no_repeat_ngram_size
+                batch,
+                max_length,
+                sampler,
+                constraints,
+                no_repeat_ngram_size,
+                role_guidance,
             )
             generated.append(ids[:size, 1:])  # without [START]
         generated = np.concatenate(generated)
@@ -403,7 +426,13 @@ class RoleResponder(GenerativeTask):
         return allowed, sequences
 
     def _generate_ids(
-        self, batch, max_length, sampler, constraints, no_repeat_ngram_size=0
+        self,
+        batch,
+        max_length,
+        sampler,
+        constraints,
+        no_repeat_ngram_size=0,
+        role_guidance=1.0,
     ):
         allowed, sequences = constraints
         size = len(batch["role"])
@@ -419,12 +448,13 @@ class RoleResponder(GenerativeTask):
             else np.zeros((size, 1), bool)  # a width of 0 upsets beam search
         )
         generate_function = self._generate_function(
-            (id(sampler), tuple(banned_sequences), no_repeat_ngram_size),
+            (id(sampler), tuple(banned_sequences), no_repeat_ngram_size, role_guidance),
             functools.partial(
                 self.generate_step,
                 sampler=sampler,
                 banned_sequences=banned_sequences,
                 no_repeat_ngram_size=no_repeat_ngram_size,
+                role_guidance=role_guidance,
             ),
             sampler,
         )
@@ -470,7 +500,12 @@ class RoleResponder(GenerativeTask):
         }
 
     def generate_step(
-        self, inputs, sampler, banned_sequences=(), no_repeat_ngram_size=0
+        self,
+        inputs,
+        sampler,
+        banned_sequences=(),
+        no_repeat_ngram_size=0,
+        role_guidance=1.0,
     ):
         """Encoding, cache seeding and the sampler's decoding loop, in one step.
 
@@ -489,23 +524,40 @@ class RoleResponder(GenerativeTask):
                 their last piece.
             no_repeat_ngram_size: `0`, or the length of the n-grams that may
                 not repeat (`utils.sampling.block_repeated_ngrams`).
+            role_guidance: `1.0`, or the classifier-free guidance weight
+                `w`: the model's caches then hold two rows per reply, with
+                and without the role (axis 1, so that beam search, which
+                repeats the cache along axis 0, keeps them together).
 
         Returns:
             `(batch, length)` token ids.
         """
         prompt = inputs["prompt"]
+        model_inputs = inputs["model_inputs"]
+        guided = role_guidance != 1.0
+        if guided:
+            model_inputs = with_no_role_rows(model_inputs)
 
         def next_token_logits(prompt, cache, index):
             tokens = previous_tokens(prompt, index)
+            state = {key: cache[key] for key in MODEL_CACHE}
+            step_tokens = tokens
+            if guided:
+                step_tokens = ops.repeat(tokens, 2, axis=0)
+                state = {key: unpair_rows(value) for key, value in state.items()}
             logits, self_caches, _ = self.backbone.call_with_cache(
-                tokens,
+                step_tokens,
                 index - 1,
-                cache["self_caches"],
-                cache["cross_caches"],
-                cache["memory"],
-                cache["memory_mask"],
-                cache["role_bias"],
+                state["self_caches"],
+                state["cross_caches"],
+                state["memory"],
+                state["memory_mask"],
+                state["role_bias"],
             )
+            if guided:
+                role, none = ops.unstack(pair_rows(logits), axis=1)
+                logits = none + role_guidance * (role - none)
+                self_caches = pair_rows(self_caches)
             keep = block_banned_sequences(
                 cache["allowed"],
                 prompt,
@@ -517,7 +569,11 @@ class RoleResponder(GenerativeTask):
             logits = mask_next_token_logits(logits[:, 0], tokens[:, 0], keep)
             return logits, None, {**cache, "self_caches": self_caches}
 
-        cache = self._start_cache(inputs["model_inputs"], prompt)
+        cache = self._start_cache(
+            model_inputs, ops.repeat(prompt, 2, axis=0) if guided else prompt
+        )
+        if guided:
+            cache = {key: pair_rows(value) for key, value in cache.items()}
         cache.update(allowed=inputs["allowed"], sequence_roles=inputs["sequence_roles"])
         return sampler(
             next_token_logits,
@@ -529,11 +585,15 @@ class RoleResponder(GenerativeTask):
             model=self,
         )
 
-    def generate_without_cache(self, context, role, image=None, max_length=None):
+    def generate_without_cache(
+        self, context, role, image=None, max_length=None, role_guidance=1.0
+    ):
         """Greedy replies by re-running the whole model on the reply so far.
 
         The reference `generate` is measured against (it must give the same
-        greedy replies): each new token costs a full forward pass.
+        greedy replies): each new token costs a full forward pass (two with
+        `role_guidance`: with the role and without, `none + w * (role -
+        none)`).
         """
         contexts = [context] if isinstance(context, str) else context
         contexts = check_texts("context", contexts)
@@ -551,6 +611,10 @@ class RoleResponder(GenerativeTask):
         for index in range(max_length):
             prefix = {**inputs, "reply": reply[:, : self.reply_length]}
             logits = np.asarray(self.predict_on_batch(prefix))[:, index].copy()
+            if role_guidance != 1.0:
+                no_role = {**prefix, "role": np.full_like(prefix["role"], -1)}
+                none = np.asarray(self.predict_on_batch(no_role))[:, index]
+                logits = none + role_guidance * (logits - none)
             logits[:, [PAD_ID, START_ID]] = NEG_INF
             token = np.where(done, PAD_ID, logits.argmax(-1))
             done |= token == END_ID
