@@ -16,8 +16,10 @@ def epoch_seconds(model, dataset):
     return time.perf_counter() - start
 
 
-def alternating_epochs(ours, reference, dataset, rounds):
+def alternating_epochs(ours, reference, dataset, rounds, reference_dataset=None):
     """Times `rounds` epochs of each model, alternating the order.
+
+    `reference_dataset`: the reference's own data (the same by default).
 
     Returns:
         `(ours_median_seconds, reference_median_seconds, ratio)`, where
@@ -25,8 +27,11 @@ def alternating_epochs(ours, reference, dataset, rounds):
     """
     ours_s, reference_s = [], []
     for i in range(rounds):
-        pair = [(ours, ours_s), (reference, reference_s)]
-        for model, times in pair if i % 2 == 0 else pair[::-1]:
-            times.append(epoch_seconds(model, dataset))
+        pair = [
+            (ours, dataset, ours_s),
+            (reference, reference_dataset or dataset, reference_s),
+        ]
+        for model, data, times in pair if i % 2 == 0 else pair[::-1]:
+            times.append(epoch_seconds(model, data))
     ratio = statistics.median(r / o for o, r in zip(ours_s, reference_s, strict=True))
     return statistics.median(ours_s), statistics.median(reference_s), ratio

@@ -18,9 +18,9 @@ class ReferenceGroupTrainer(keras.Model):
     group_references=True)`), encodes the image once, and decodes every
     reference from the same regions and initial state. The loss is the
     same as over the pairs (the padding of missing references weighs
-    nothing); a training step on 11 images of 3 references ran 1.9x the
-    pairs per second of one on 33 pairs (2 CPU cores,
-    `benchmarks/captioner_budget.py`).
+    nothing); training on 11 images of 3 references a batch ran 1.93x the
+    pairs per second of 32 pairs a batch (2 CPU cores, float32, 32x32
+    scenes: `benchmarks/captioner.py`).
 
     It shares the backbone's layers (and so its weights): train it, then
     caption with the task. `fit_captioner` uses it by default. It is a
