@@ -39,10 +39,13 @@ def train_family(family, backup_dir=None, callbacks=()):
         )
     elif family == "captioner":
         brightness = [0, 1] * 8
+        # Two references per image: the recipe's grouped path
+        # (`ReferenceGroupTrainer`), the one users with several captions get.
+        captions = [cases.CAPTIONS[b][0] for b in brightness]
         fit_captioner(
             model,
             cases._images(brightness, 32),
-            [cases.CAPTIONS[b] for b in brightness],
+            [[c, " ".join(reversed(c.split()))] for c in captions],
             epochs=EPOCHS,
             batch_size=4,
             callbacks=callbacks,

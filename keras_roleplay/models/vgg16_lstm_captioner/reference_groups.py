@@ -6,6 +6,7 @@ from keras import ops
 from keras_roleplay.models.vgg16_lstm_captioner.backbone import (
     VGG16LSTMCaptionerBackbone,
 )
+from keras_roleplay.utils.special_tokens import PAD_ID
 
 
 class ReferenceGroupTrainer(keras.Model):
@@ -62,6 +63,12 @@ class ReferenceGroupTrainer(keras.Model):
         kwargs.setdefault("name", "reference_group_trainer")
         super().__init__(**kwargs)
         self.backbone = backbone
+        # The logits carry the tokens' padding mask, as the task's do, so
+        # that Keras averages the loss over the same tokens (the real ones).
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return ops.not_equal(inputs["tokens"], PAD_ID)
 
     def call(self, inputs, training=False):
         tokens = inputs["tokens"]
