@@ -26,6 +26,10 @@
 
 Without `--image`, an image model chats about a bundled shapes scene
 (`--scene-seed`), whose ground truth is printed so answers can be checked.
+Dialogue is sampled (top-p, temperature 0.8) with classifier-free role
+guidance 12, which makes the role heard in sampled replies (`--role-guidance
+1` turns it off; it suits models pretrained without roles, whose no-role
+stream is a language model); image models answer greedily.
 A line longer than the model reads keeps its last words, with a note.
 """
 

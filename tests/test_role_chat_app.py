@@ -83,10 +83,11 @@ def test_pipe_gives_one_reply_per_line_as_the_model_would(tmp_path):
     expected += model.generate(["hello there"], role="knight")
     assert replies == expected
     # The sampler's settings from the command line: as generate gives them.
-    options = dict(sampler="beam", no_repeat_ngram_size=2)
+    options = dict(sampler="beam", no_repeat_ngram_size=2, role_guidance=3.0)
     result = _run(
         "--model", path, "--role", "knight", "--sampler", "beam",
-        "--no-repeat-ngram-size", "2", stdin="hello there\n",
+        "--no-repeat-ngram-size", "2", "--role-guidance", "3",
+        stdin="hello there\n",
     )  # fmt: skip
     assert result.stdout.strip() == model.generate("hello there", "knight", **options)
     # Banned words are honoured from the command line.
@@ -102,6 +103,8 @@ def test_errors_are_reported_and_the_chat_goes_on(tmp_path):
     assert result.returncode == 2 and "Cannot write" in result.stderr
     result = _run("--model", path, "--temperature", "0")
     assert result.returncode == 2 and "--temperature must be above 0" in result.stderr
+    result = _run("--model", path, "--role-guidance", "-1")
+    assert result.returncode == 2 and "--role-guidance must be above 0" in result.stderr
     long_line = "hello there " * 4
     result = _run("--model", path, stdin=f"{long_line}\nhello\n")
     assert result.returncode == 0
