@@ -152,7 +152,7 @@ def run_captioner(quick=False, log=print):
     and cosine decay, each scene encoded once for its three captions),
     `mixed_bfloat16` where the processor has bf16 instructions
     (`keras_roleplay.utils.best_dtype_policy`). The full run trains about 3
-    minutes on 2 cores of an AMD EPYC with bf16 (190 s), longer without.
+    minutes on 2 cores of an AMD EPYC with bf16 (196 s), longer without.
     """
     sizes = dict(num_train=600, num_validation=50, num_test=100, captions_per_image=2)
     epochs = 6
