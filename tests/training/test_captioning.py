@@ -116,3 +116,7 @@ def test_fit_captioner_bad_arguments(scenes):
         fit_captioner(model, scenes["image"], scenes["captions"], time_budget=-1)
     with pytest.raises(ValueError, match="epochs"):
         fit_captioner(model, scenes["image"], scenes["captions"], epochs=0)
+    with pytest.raises(ValueError, match="group_references.*Received: .*'yes'"):
+        fit_captioner(
+            model, scenes["image"], scenes["captions"], group_references="yes"
+        )

@@ -66,6 +66,9 @@ class ReferenceGroupTrainer(keras.Model):
         # The logits carry the tokens' padding mask, as the task's do, so
         # that Keras averages the loss over the same tokens (the real ones).
         self.supports_masking = True
+        # Its only weights are the backbone's, built already: a backup can
+        # be restored into it before its first step.
+        self.built = True
 
     def compute_mask(self, inputs, mask=None):
         return ops.not_equal(inputs["tokens"], PAD_ID)
