@@ -7,6 +7,7 @@ from keras_roleplay.data.captions import caption_lists
 from keras_roleplay.models.vgg16_lstm_captioner import ReferenceGroupTrainer
 from keras_roleplay.training.exact_backup import ExactBackupAndRestore
 from keras_roleplay.training.time_budget import TimeBudget, warmup_cosine_schedule
+from keras_roleplay.utils.compiling import compile_token_defaults
 from keras_roleplay.utils.validation import check_positive_int, check_positive_number
 
 # Enough epochs that a budget, not the epoch count, ends a budgeted run.
@@ -174,11 +175,8 @@ def fit_captioner(
     model.compile(optimizer=optimizer)
     if grouped:
         # The task's "auto" loss and metrics, on the trainer's outputs.
-        trainer.compile(
-            optimizer=optimizer,
-            loss=model.loss,
-            weighted_metrics=[keras.metrics.SparseCategoricalAccuracy("accuracy")],
-        )
+        loss, metrics, options = compile_token_defaults("auto", "auto", {})
+        trainer.compile(optimizer=optimizer, loss=loss, metrics=metrics, **options)
     return trainer.fit(
         data,
         validation_data=validation_data,
