@@ -3,6 +3,10 @@ trained under the same wall-clock budget on scenes we did not design on.
 
 Run: `python benchmarks/captioner_budget.py` (about 17 minutes on 2 CPU
 cores: two 420 s budgets, then decoding); `--budget 120` for a quick look.
+One run's BLEU-4 moves by about 0.02 with the seed, as much as the gap
+between the two models: `--seeds 3` trains each model with seeds 0, 1, 2
+(interleaved, so a cut run still compares them) and prints the means;
+`--group-references both` adds ours trained one pair at a time.
 
 The data are `keras_roleplay.datasets.paraphrased_scenes`: 64x64 scenes
 from another renderer than the bundled one, three paraphrased references
@@ -90,8 +94,10 @@ class TransformerCaptioner:
         self.model = keras.Model(inputs, self.decoder([tokens, self.encoder(image)]))
         self.samplers = {}
 
-    def fit(self, images, captions, budget):
-        data = self.preprocessor.caption_dataset(images, captions, shuffle=True, seed=0)
+    def fit(self, images, captions, budget, seed=0):
+        data = self.preprocessor.caption_dataset(
+            images, captions, shuffle=True, seed=seed
+        )
         self.model.compile(
             optimizer=keras.optimizers.Adam(1e-4),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -136,7 +142,7 @@ class TransformerCaptioner:
         return captions
 
 
-def ours(train, args):
+def ours(train, args, group_references, seed):
     model = VGG16LSTMCaptioner.from_captions(
         train["captions"],
         vocabulary_size=400,
@@ -151,21 +157,23 @@ def ours(train, args):
         time_budget=args.budget,
         peak_learning_rate=args.peak_learning_rate,
         batch_size=args.batch_size,
-        group_references=args.group_references == "auto",
+        seed=seed,
+        group_references=group_references == "auto",
     )
     return model, history
 
 
-def reference(train, args, preprocessor):
+def reference(train, args, preprocessor, seed):
     model = TransformerCaptioner(preprocessor)
-    history = model.fit(train["image"], train["captions"], args.budget)
+    history = model.fit(train["image"], train["captions"], args.budget, seed)
     return model, history
 
 
-def score(name, model, history, test, seconds):
+def score(name, seed, model, history, test, seconds):
     references = [list(c) for c in test["captions"]]
     row = {
         "model": name,
+        "seed": seed,
         "train seconds": round(seconds, 1),
         "epochs": len(history.epoch),
         "last epoch's loss": round(history.history["loss"][-1], 3),
@@ -180,6 +188,35 @@ def score(name, model, history, test, seconds):
     return row
 
 
+SCORES = ("BLEU-4 greedy", "BLEU-4 beam", "distinct greedy", "distinct beam")
+
+
+def print_means(rows):
+    """Mean, lowest and highest of each model's scores over its seeds."""
+    names = list(dict.fromkeys(row["model"] for row in rows))
+    print(f"\nover seeds {sorted({row['seed'] for row in rows})}:")
+    means = {}
+    for name in names:
+        own = [row for row in rows if row["model"] == name]
+        means[name] = {key: float(np.mean([r[key] for r in own])) for key in SCORES}
+        epochs = np.mean([r["epochs"] for r in own])
+        cells = ", ".join(
+            f"{key} {means[name][key]:.{4 if 'BLEU' in key else 1}f} "
+            f"({min(r[key] for r in own):.4g}-{max(r[key] for r in own):.4g})"
+            for key in SCORES
+        )
+        print(f"{name}: {len(own)} runs, {epochs:.1f} epochs, {cells}")
+    reference_name = next((n for n in names if n.startswith("hand-written")), None)
+    for name in names:
+        if reference_name is None or name == reference_name:
+            continue
+        gaps = ", ".join(
+            f"{key} {means[name][key] - means[reference_name][key]:+.4f}"
+            for key in SCORES[:2]
+        )
+        print(f"{name} - reference: {gaps}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", type=float, default=420.0)
@@ -192,10 +229,16 @@ def main():
     parser.add_argument("--batch-size", type=int, default=32, help="ours")
     parser.add_argument(
         "--group-references",
-        choices=("auto", "off"),
+        choices=("auto", "off", "both"),
         default="auto",
-        help="ours: encode each image once for its references (auto) or once "
-        "per (image, caption) pair (off)",
+        help="ours: encode each image once for its references (auto), once "
+        "per (image, caption) pair (off), or train one model of each (both)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="train every model with seeds 0 .. seeds-1 and print the means",
     )
     parser.add_argument(
         "--dtype",
@@ -208,37 +251,37 @@ def main():
 
     train, test = paraphrased_scenes.load_data()
     print(f"e.g. {list(test['captions'][0])}")
+    groupings = (
+        ("auto", "off") if args.group_references == "both" else (args.group_references,)
+    )
     rows = []
     with dtype_policy(args.dtype):
         print(f"dtype policy: {keras.config.dtype_policy().name}")
-        if args.only != "reference":
-            keras.utils.set_random_seed(0)
-            start = time.perf_counter()
-            model, history = ours(train, args)
-            name = (
-                f"VGG16LSTMCaptioner[{args.image_size}x{args.image_size}, "
-                f"{args.feature_layer}, peak {args.peak_learning_rate:g}, "
-                f"batch {args.batch_size}, references grouped: "
-                f"{args.group_references}]"
-            )
-            seconds = time.perf_counter() - start
-            rows.append(score(name, model, history, test, seconds))
-        if args.only != "ours":
-            keras.utils.set_random_seed(0)
-            preprocessor = VGG16LSTMCaptionerPreprocessor(
-                build_caption_vocabulary(train["captions"], 400),
-                sequence_length=args.sequence_length,
-                image_shape=(64, 64, 3),
-            )
-            start = time.perf_counter()
-            model, history = reference(train, args, preprocessor)
-            seconds = time.perf_counter() - start
-            name = "hand-written transformer[64x64, Adam 1e-4]"
-            rows.append(score(name, model, history, test, seconds))
-    if len(rows) == 2:
-        for sampler in ("greedy", "beam"):
-            key = f"BLEU-4 {sampler}"
-            print(f"{key}: ours - reference = {rows[0][key] - rows[1][key]:+.4f}")
+        for seed in range(args.seeds):
+            for grouping in groupings if args.only != "reference" else ():
+                keras.utils.set_random_seed(seed)
+                start = time.perf_counter()
+                model, history = ours(train, args, grouping, seed)
+                seconds = time.perf_counter() - start
+                name = (
+                    f"VGG16LSTMCaptioner[{args.image_size}x{args.image_size}, "
+                    f"{args.feature_layer}, peak {args.peak_learning_rate:g}, "
+                    f"batch {args.batch_size}, references grouped: {grouping}]"
+                )
+                rows.append(score(name, seed, model, history, test, seconds))
+            if args.only != "ours":
+                keras.utils.set_random_seed(seed)
+                preprocessor = VGG16LSTMCaptionerPreprocessor(
+                    build_caption_vocabulary(train["captions"], 400),
+                    sequence_length=args.sequence_length,
+                    image_shape=(64, 64, 3),
+                )
+                start = time.perf_counter()
+                model, history = reference(train, args, preprocessor, seed)
+                seconds = time.perf_counter() - start
+                name = "hand-written transformer[64x64, Adam 1e-4]"
+                rows.append(score(name, seed, model, history, test, seconds))
+    print_means(rows)
 
 
 if __name__ == "__main__":
