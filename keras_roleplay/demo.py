@@ -57,6 +57,7 @@ from keras_roleplay.training import (  # noqa: E402
     fit_multimodal_pretraining,
     fit_responder,
     pretrain_responder,
+    summarize_role_adaptation,
     train_role_judge,
 )
 from keras_roleplay.utils.machine import describe_machine  # noqa: E402
@@ -649,19 +650,16 @@ def _new_roles(model, train, validation, test, quick):
     seconds = time.perf_counter() - began
     name = f"RoleResponder[Shakespeare, {len(characters)} new characters]"
     rows = []
-    for k in shots:
-        for rule in dict.fromkeys(r["rule"] for r in table):
-            values = [
-                r["perplexity"] for r in table if r["shots"] == k and r["rule"] == rule
-            ]
-            rows.append(
-                _row(
-                    name,
-                    f"test perplexity, new role from {k} speeches, {rule}",
-                    np.mean(values),
-                    seconds if not rows else 0.0,
-                )
+    for summary in summarize_role_adaptation(table):
+        rows.append(
+            _row(
+                name,
+                f"test perplexity, new role from {summary['shots']} speeches, "
+                f"{summary['rule']}",
+                summary["mean"],
+                seconds if not rows else 0.0,
             )
+        )
     return rows
 
 

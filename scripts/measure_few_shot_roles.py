@@ -26,26 +26,23 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-
 from keras_roleplay.applications import RoleResponder  # noqa: E402
 from keras_roleplay.datasets import shakespeare  # noqa: E402
 from keras_roleplay.presets.recipes import shakespeare_data  # noqa: E402
-from keras_roleplay.training import compare_role_adaptation  # noqa: E402
+from keras_roleplay.training import (  # noqa: E402
+    compare_role_adaptation,
+    summarize_role_adaptation,
+)
 
 
 def format_table(rows):
     """Mean (lowest to highest) over characters, per k and rule."""
     lines = [f"{'k':>3}  {'rule':20s} {'mean':>7}  spread over characters"]
-    for k in dict.fromkeys(row["shots"] for row in rows):
-        for rule in dict.fromkeys(row["rule"] for row in rows):
-            values = np.array(
-                [r["perplexity"] for r in rows if r["shots"] == k and r["rule"] == rule]
-            )
-            lines.append(
-                f"{k:3d}  {rule:20s} {values.mean():7.2f}  "
-                f"{values.min():.2f} to {values.max():.2f}"
-            )
+    for row in summarize_role_adaptation(rows):
+        lines.append(
+            f"{row['shots']:3d}  {row['rule']:20s} {row['mean']:7.2f}  "
+            f"{row['lowest']:.2f} to {row['highest']:.2f}"
+        )
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from keras_roleplay.training.few_shot import (
     add_roles,
     compare_role_adaptation,
     meta_learn_role_start,
+    summarize_role_adaptation,
 )
 from keras_roleplay.training.role_play import (
     evaluate_replies,
@@ -31,6 +32,7 @@ __all__ = [
     "add_roles",
     "compare_role_adaptation",
     "meta_learn_role_start",
+    "summarize_role_adaptation",
     "TimeBudget",
     "evaluate_replies",
     "fit_captioner",

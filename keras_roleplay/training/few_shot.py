@@ -605,3 +605,44 @@ def compare_role_adaptation(
                     + ", ".join(f"{r} {np.mean(scores[r]):.1f}" for r in rules)
                 )
     return rows
+
+
+def summarize_role_adaptation(rows):
+    """`compare_role_adaptation`'s rows over characters, by k and rule.
+
+    Args:
+        rows: the list `compare_role_adaptation` returns.
+
+    Returns:
+        A list of dicts, one per (k, rule) in the rows' order: `"shots"`,
+        `"rule"`, `"mean"` (the mean perplexity over characters),
+        `"lowest"` and `"highest"` (the spread across characters) and
+        `"characters"` (how many).
+
+    Example:
+
+    >>> rows = [{"shots": 8, "rule": "MAML", "character": c, "perplexity": p}
+    ...         for c, p in (("Puck", 90.0), ("Iago", 110.0))]
+    >>> summarize_role_adaptation(rows)
+    [{'shots': 8, 'rule': 'MAML', 'mean': 100.0, 'lowest': 90.0, 'highest': 110.0, 'characters': 2}]
+    """  # noqa: E501
+    summary = []
+    for k in dict.fromkeys(row["shots"] for row in rows):
+        for rule in dict.fromkeys(row["rule"] for row in rows):
+            values = [
+                row["perplexity"]
+                for row in rows
+                if row["shots"] == k and row["rule"] == rule
+            ]
+            if values:
+                summary.append(
+                    {
+                        "shots": k,
+                        "rule": rule,
+                        "mean": float(np.mean(values)),
+                        "lowest": float(min(values)),
+                        "highest": float(max(values)),
+                        "characters": len(values),
+                    }
+                )
+    return summary

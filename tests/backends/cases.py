@@ -136,7 +136,8 @@ def predict_inputs(name):
 
 
 def generate_requests(name):
-    """`generate` keyword arguments: greedy and beam, with role constraints."""
+    """`generate` keyword arguments: greedy and beam, with role constraints
+    and role guidance."""
     if name == "responder":
         common = dict(
             context=["hello there", "goodbye now", "hello there"],
@@ -148,6 +149,9 @@ def generate_requests(name):
             {**common, "sampler": "beam", "num_beams": 3},
             {**common, "sampler": "greedy", "banned_tokens": {"pirate": ["ahoy"]}},
             {**common, "sampler": "beam", "allowed_tokens": {"knight": ["good"]}},
+            # Role guidance: the paired caches of the role and no-role streams.
+            {**common, "sampler": "greedy", "role_guidance": 3.0},
+            {**common, "sampler": "beam", "num_beams": 3, "role_guidance": 3.0},
         ]
     if name == "captioner":
         images = _images([0, 1], 32, seed=2)

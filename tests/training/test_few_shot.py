@@ -13,6 +13,7 @@ from keras_roleplay.training import (
     add_roles,
     compare_role_adaptation,
     meta_learn_role_start,
+    summarize_role_adaptation,
 )
 from tests.saving import reload_in_fresh_process
 
@@ -179,3 +180,19 @@ def test_the_comparison_table_scores_each_rule_on_each_new_character(trained):
         )
     with pytest.raises(ValueError, match="'name', 'support' and 'test'"):
         compare_role_adaptation(trained, contexts, replies, roles, [{"name": "x"}])
+
+
+def test_the_summary_averages_characters_by_k_and_rule():
+    rows = [
+        {"shots": k, "rule": rule, "character": c, "perplexity": p + k}
+        for k in (8, 16)
+        for rule in ("no role", "MAML")
+        for c, p in (("Puck", 10.0 if rule == "MAML" else 30.0), ("Iago", 20.0))
+    ]
+    summary = summarize_role_adaptation(rows)
+    assert [(s["shots"], s["rule"]) for s in summary] == [
+        (8, "no role"), (8, "MAML"), (16, "no role"), (16, "MAML")
+    ]  # fmt: skip
+    assert [s["mean"] for s in summary] == [33.0, 23.0, 41.0, 31.0]
+    assert [(s["lowest"], s["highest"]) for s in summary][1] == (18.0, 28.0)
+    assert {s["characters"] for s in summary} == {2}
