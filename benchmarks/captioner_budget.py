@@ -6,7 +6,8 @@ cores: two 420 s budgets, then decoding); `--budget 120` for a quick look.
 One run's BLEU-4 moves by about 0.02 with the seed, as much as the gap
 between the two models: `--seeds 3` trains each model with seeds 0, 1, 2
 (interleaved, so a cut run still compares them) and prints the means;
-`--group-references both` adds ours trained one pair at a time.
+`--group-references both` adds ours trained one pair at a time (both
+together: about 70 minutes).
 
 The data are `keras_roleplay.datasets.paraphrased_scenes`: 64x64 scenes
 from another renderer than the bundled one, three paraphrased references

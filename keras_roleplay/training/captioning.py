@@ -75,14 +75,15 @@ def fit_captioner(
       recipe has;
     - the masked loss and token accuracy of `model.compile()`.
 
-    Measured by `benchmarks/captioner_budget.py` (paraphrased scenes, 420 s
-    on 2 cores of an AMD EPYC with bf16, 32x32 input, VGG16 cut after block
-    3, captions up to 20 tokens, peak 1e-3): held-out BLEU-4 0.549 greedy /
-    0.550 beam in 30 epochs, references grouped; 0.573 / 0.596 in 19 epochs
-    one pair at a time; a hand-written transformer captioner 0.545 / 0.563
-    (0.562 / 0.565 in another run). On a 4x slower machine (5 epochs in
-    420 s, float32) the recipe then without grouping reached 0.347 / 0.407;
-    peak 2e-3 was worse (0.220 / 0.308). Build the model with
+    Measured by `benchmarks/captioner_budget.py --seeds 3` (paraphrased
+    scenes, 420 s on 2 cores of an AMD EPYC with bf16, 32x32 input, VGG16
+    cut after block 3, captions up to 20 tokens, peak 1e-3; means over
+    seeds 0, 1, 2): held-out BLEU-4 0.568 greedy / 0.583 beam in 28 epochs,
+    references grouped; 0.573 / 0.576 in 17 epochs one pair at a time; a
+    hand-written transformer captioner 0.545 / 0.551. One seed moves BLEU-4
+    by about 0.02. On a 4x slower machine (5 epochs in 420 s, float32) the
+    recipe then without grouping reached 0.347 / 0.407; peak 2e-3 was worse
+    (0.220 / 0.308). Build the model with
     `feature_layer="auto"` (the default): VGG16's grid of regions is then
     8x8 (`block3_conv3` at 32x32) and the decoder attends over places in
     the picture.
