@@ -249,6 +249,8 @@ def main():
     )
     parser.add_argument("--only", choices=("ours", "reference"))
     args = parser.parse_args()
+    if args.seeds < 1:
+        parser.error(f"--seeds must be 1 or more. Received: --seeds {args.seeds}")
 
     train, test = paraphrased_scenes.load_data()
     print(f"e.g. {list(test['captions'][0])}")
