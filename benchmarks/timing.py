@@ -25,11 +25,12 @@ def alternating_epochs(ours, reference, dataset, rounds, reference_dataset=None)
         `(ours_median_seconds, reference_median_seconds, ratio)`, where
         `ratio` is the median of reference/ours per round (> 1: ours faster).
     """
+    reference_data = dataset if reference_dataset is None else reference_dataset
     ours_s, reference_s = [], []
     for i in range(rounds):
         pair = [
             (ours, dataset, ours_s),
-            (reference, reference_dataset or dataset, reference_s),
+            (reference, reference_data, reference_s),
         ]
         for model, data, times in pair if i % 2 == 0 else pair[::-1]:
             times.append(epoch_seconds(model, data))
