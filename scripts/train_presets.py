@@ -44,12 +44,13 @@ def folder_size(folder):
     )
 
 
-def build(recipe, output, quick=False, log=print):
+def build(recipe, output, quick=False, log=print, backup_dir=None):
     """Trains, saves, reloads, scores and carded one preset; returns its card."""
     start = time.perf_counter()
+    options = {} if backup_dir is None else {"backup_dir": backup_dir}
     with dtype_policy("auto") as policy:
         log(f"  training with dtype policy {policy}")
-        model = recipe.train(quick=quick, log=log)
+        model = recipe.train(quick=quick, log=log, **options)
     seconds = time.perf_counter() - start
     staging = tempfile.mkdtemp(prefix=f".{recipe.name}-", dir=output)
     try:
@@ -101,6 +102,11 @@ def main(argv=None):
     parser.add_argument(
         "--quick", action="store_true", help="tiny data and one epoch (smoke test)"
     )
+    parser.add_argument(
+        "--backup-dir",
+        help="back up every epoch here (recipes that take long: shakespeare_roles); "
+        "a killed run started again with the same arguments resumes",
+    )
     args = parser.parse_args(argv)
     names = args.only or list(RECIPES)
     # Judges first: the responders' scores load them.
@@ -121,7 +127,8 @@ def main(argv=None):
         if missing:  # before training for minutes: its scoring loads them
             parser.error(f"{name} is scored with {missing}: build them first")
         print(f"[{i}/{len(names)}] {name} ({recipe.model_class.__name__})", flush=True)
-        card = build(recipe, args.output, quick=args.quick)
+        backup_dir = args.backup_dir and os.path.join(args.backup_dir, name)
+        card = build(recipe, args.output, quick=args.quick, backup_dir=backup_dir)
         for metric, value in card["metrics"].items():
             bar = recipe.bars.get(metric)
             verdict = (

@@ -9,6 +9,7 @@ mean there:
                                    file, and how it was compiled
     model.weights.h5               the weights
     assets/tokenizer/vocabulary.txt  one token a line (models that own one)
+    assets/tokenizer/lexicon.txt     one word a line (a responder with a lexicon)
     metadata.json                  versions, parameter count, date
 
 `Class.from_preset(folder)` reads it with no network; a name instead of a
@@ -31,6 +32,10 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 METADATA_FILE = "metadata.json"
 VOCABULARY_FILE = os.path.join("assets", "tokenizer", "vocabulary.txt")
+# The words a `RoleResponder` may write (`RoleResponder.learn_lexicon`).
+LEXICON_FILE = os.path.join("assets", "tokenizer", "lexicon.txt")
+# The config entries kept as text files of one item a line.
+LIST_FILES = {"vocabulary": VOCABULARY_FILE, "lexicon": LEXICON_FILE}
 SHIPPED = os.path.join(os.path.dirname(os.path.dirname(__file__)), "presets")
 
 
@@ -64,34 +69,47 @@ class PresetMixin:
     True
     """
 
-    def save_to_preset(self, preset_dir):
+    def save_to_preset(self, preset_dir, weights_dtype=None):
         """Writes the model to `preset_dir` (created if missing) as a preset.
 
         Args:
             preset_dir: a folder path; files of an earlier preset there are
                 replaced.
+            weights_dtype: `None` keeps the weights' own dtypes;
+                `"float16"` stores float32 weights as float16, half the
+                size (they load back into float32 variables: rounded to 11
+                significant bits).
         """
+        if weights_dtype not in (None, "float16"):
+            raise ValueError(
+                "`weights_dtype` must be None or 'float16'. Received: "
+                f"weights_dtype={weights_dtype!r}"
+            )
         os.makedirs(preset_dir, exist_ok=True)
         config = keras.saving.serialize_keras_object(self)
-        vocabulary = _replace_vocabulary(config, VOCABULARY_FILE)
+        lists = {key: _replace_list(config, key, f) for key, f in LIST_FILES.items()}
         if self.compiled:
             config["compile_config"] = self.get_compile_config()
         _write_json(os.path.join(preset_dir, CONFIG_FILE), config)
-        if vocabulary is not None:
-            path = os.path.join(preset_dir, VOCABULARY_FILE)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w", encoding="utf-8") as f:
-                f.write("\n".join(vocabulary) + "\n")
+        for key, items in lists.items():
+            if items is not None:
+                path = os.path.join(preset_dir, LIST_FILES[key])
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write("\n".join(items) + "\n")
         # The model's weights only: Keras' `save_weights` also writes the
         # optimizer's slots (twice the weights again for Adam), which a
         # preset to load and use does not need.
+        weights_path = os.path.join(preset_dir, WEIGHTS_FILE)
         saving_lib.save_weights_only(
             self,
-            os.path.join(preset_dir, WEIGHTS_FILE),
+            weights_path,
             objects_to_skip=[self.optimizer]
             if getattr(self, "optimizer", None)
             else None,
         )
+        if weights_dtype == "float16":
+            _store_as_float16(weights_path)
         _write_json(
             os.path.join(preset_dir, METADATA_FILE),
             {
@@ -134,10 +152,11 @@ class PresetMixin:
         # Nothing is built from a config that names code or foreign classes.
         check_config(config, source=repr(config_path))
         compile_config = config.pop("compile_config", None)
-        vocabulary_path = os.path.join(folder, VOCABULARY_FILE)
-        if os.path.exists(vocabulary_path):
-            with open(vocabulary_path, encoding="utf-8") as f:
-                _replace_vocabulary(config, f.read().splitlines(), VOCABULARY_FILE)
+        for key, name in LIST_FILES.items():
+            path = os.path.join(folder, name)
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as f:
+                    _replace_list(config, key, f.read().splitlines(), name)
         found = keras.saving.get_registered_object(config.get("registered_name"))
         if not (isinstance(found, type) and issubclass(found, cls)):
             raise ValueError(
@@ -184,39 +203,64 @@ def _preset_folder(preset):
     )
 
 
-def _replace_vocabulary(config, replacement, placeholder=None):
-    """Replaces the `"vocabulary"` entries of a nested config in place.
+def _replace_list(config, key, replacement, placeholder=None):
+    """Replaces the `key` entries (`"vocabulary"`, `"lexicon"`) of a nested config.
 
-    Saving: the token list becomes the path of its file (`placeholder` is
-    `None`); loading: entries equal to `placeholder` become the tokens.
+    Saving: the list becomes the path of its file (`placeholder` is
+    `None`); loading: entries equal to `placeholder` become the list.
 
     Returns:
-        The vocabulary replaced (saving), else `None`.
+        The list replaced (saving), else `None`.
 
     Raises:
-        ValueError: saving a config with two different vocabularies.
+        ValueError: saving a config with two different lists under `key`.
     """
     found = None
     stack = [config]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            value = node.get("vocabulary")
+            value = node.get(key)
             if placeholder is None and isinstance(value, list):
                 if found is not None and value != found:
-                    # One vocabulary file: a second, different list would be lost.
+                    # One file: a second, different list would be lost.
                     raise ValueError(
-                        "This model's config holds two different vocabularies; a "
-                        "preset keeps one (assets/tokenizer/vocabulary.txt)."
+                        f"This model's config holds two different {key} lists; a "
+                        f"preset keeps one ({LIST_FILES[key]})."
                     )
                 found = value
-                node["vocabulary"] = replacement
+                node[key] = replacement
             elif placeholder is not None and value == placeholder:
-                node["vocabulary"] = replacement
+                node[key] = replacement
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
     return found
+
+
+def _store_as_float16(path):
+    """Rewrites the float32 arrays of a Keras `.weights.h5` file as float16.
+
+    A new file is written and moved over the old one: HDF5 does not give
+    back the space of a deleted array.
+    """
+    import h5py
+
+    def copy(source, target):
+        target.attrs.update(source.attrs)
+        for name, item in source.items():
+            if isinstance(item, h5py.Group):
+                copy(item, target.create_group(name))
+            else:
+                values = item[()]
+                if item.dtype == "float32":
+                    values = values.astype("float16")
+                target.create_dataset(name, data=values).attrs.update(item.attrs)
+
+    staging = path + ".float16"
+    with h5py.File(path, "r") as source, h5py.File(staging, "w") as target:
+        copy(source, target)
+    os.replace(staging, path)
 
 
 def _write_json(path, value):

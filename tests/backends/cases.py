@@ -60,6 +60,9 @@ def build(name, responder_dropout=0.0):
         return RoleResponder(
             [*GENERATION_TOKENS, *words],
             roles=ROLES,
+            # Replies may use every word but "sun" (decoding with the word
+            # trie, on by default with a lexicon).
+            lexicon=[w for w in words if w != "sun"],
             sequence_length=4,
             reply_length=8,
             image_shape=(16, 16, 3),
@@ -146,6 +149,7 @@ def generate_requests(name):
         )
         return [
             {**common, "sampler": "greedy"},
+            {**common, "sampler": "greedy", "whole_words": False},
             {**common, "sampler": "beam", "num_beams": 3},
             {**common, "sampler": "greedy", "banned_tokens": {"pirate": ["ahoy"]}},
             {**common, "sampler": "beam", "allowed_tokens": {"knight": ["good"]}},

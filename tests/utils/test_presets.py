@@ -135,11 +135,11 @@ def test_preset_errors_say_what_to_do(tmp_path):
 
 
 def test_a_config_with_two_vocabularies_is_refused():
-    from keras_roleplay.utils.presets import _replace_vocabulary
+    from keras_roleplay.utils.presets import _replace_list
 
     config = {"a": {"vocabulary": ["x", "y"]}, "b": {"vocabulary": ["x", "z"]}}
-    with pytest.raises(ValueError, match="two different vocabularies"):
-        _replace_vocabulary(config, "assets/tokenizer/vocabulary.txt")
+    with pytest.raises(ValueError, match="two different vocabulary lists"):
+        _replace_list(config, "vocabulary", "assets/tokenizer/vocabulary.txt")
     same = {"a": {"vocabulary": ["x"]}, "b": [{"vocabulary": ["x"]}]}
-    assert _replace_vocabulary(same, "path") == ["x"]
+    assert _replace_list(same, "vocabulary", "path") == ["x"]
     assert same == {"a": {"vocabulary": "path"}, "b": [{"vocabulary": "path"}]}

@@ -18,6 +18,7 @@ from keras_roleplay.utils.validation import (
     check_shape,
     check_texts,
 )
+from keras_roleplay.utils.word_trie import WordPieceTrie, lexicon_words
 
 
 @keras.saving.register_keras_serializable(package="keras_roleplay")
@@ -38,6 +39,10 @@ class RoleResponderPreprocessor(GenerationPreprocessor):
         reply_length: reply length in tokens; default `sequence_length`.
         image_shape: the backbone's `(height, width, 3)`, or `None` for a
             text-only model (images are resized to it).
+        lexicon: `None`, or the words the model may write, each as its word
+            pieces joined by spaces (`"ham ##let"`; `learn_lexicon` makes
+            them from texts): `generate` then never joins pieces into a word
+            outside it (`utils.word_trie`).
 
     Example:
 
@@ -62,6 +67,7 @@ class RoleResponderPreprocessor(GenerationPreprocessor):
         sequence_length=32,
         reply_length=None,
         image_shape=None,
+        lexicon=None,
     ):
         self.sequence_length = check_positive_int("sequence_length", sequence_length)
         self.reply_length = check_positive_int(
@@ -74,6 +80,73 @@ class RoleResponderPreprocessor(GenerationPreprocessor):
                 "image_shape", image_shape, (3,), "height, width, 3"
             )
         self.image_shape = image_shape
+        self.lexicon = lexicon
+
+    # === The words the model may write ===
+
+    @property
+    def lexicon(self):
+        """The words `generate` may write (pieces joined by spaces), or `None`."""
+        return self._lexicon
+
+    @lexicon.setter
+    def lexicon(self, words):
+        if words is not None:
+            if isinstance(words, (str, bytes)) or not hasattr(words, "__iter__"):
+                raise TypeError(
+                    "`lexicon` must be None or a list of words (word pieces "
+                    f"joined by spaces). Received: lexicon={words!r:.60}"
+                )
+            words = [str(w) for w in words]
+            pieces = {p for w in words for p in w.split()}
+            unknown = sorted(pieces - set(self.vocabulary))
+            if unknown or not words:
+                raise ValueError(
+                    "`lexicon` must be a non-empty list of words spelt in this "
+                    "model's word pieces (make it with `learn_lexicon`). "
+                    f"Received: {len(words)} words, pieces outside the "
+                    f"vocabulary: {unknown[:5]}"
+                )
+        self._lexicon = words
+        self._word_trie = None
+
+    @property
+    def word_trie(self):
+        """The `utils.word_trie.WordPieceTrie` of `lexicon` (`None` without one)."""
+        if self._lexicon is None:
+            return None
+        if self._word_trie is None:
+            index = {token: i for i, token in enumerate(self.vocabulary)}
+            words = [[index[p] for p in w.split()] for w in self._lexicon]
+            self._word_trie = WordPieceTrie(self.vocabulary, words)
+        return self._word_trie
+
+    def learn_lexicon(self, texts):
+        """The words of `texts` as this model writes them, for `lexicon`.
+
+        Args:
+            texts: strings (the training text: every word a reply may use).
+
+        Returns:
+            A sorted list of words, each its word pieces joined by spaces;
+            words with an unknown piece are left out.
+
+        Example:
+
+        >>> from keras_roleplay.models.role_responder.tokenizer import (
+        ...     build_dialogue_vocabulary)
+        >>> preprocessor = RoleResponderPreprocessor(
+        ...     build_dialogue_vocabulary(["good day , my lord"]), roles=["a"])
+        >>> preprocessor.learn_lexicon(["Good day, my lord."])[:3]  # no "." piece
+        [',', 'd ##a ##y', 'g ##o ##o ##d']
+        """
+        texts = check_texts("texts", texts)
+        ids = self.tokenizer(texts)
+        ids = ids.to_list() if hasattr(ids, "to_list") else ids
+        return sorted(
+            " ".join(self.vocabulary[i] for i in word)
+            for word in lexicon_words(ids, self.vocabulary)
+        )
 
     @property
     def num_roles(self):
@@ -342,6 +415,7 @@ class RoleResponderPreprocessor(GenerationPreprocessor):
             "sequence_length": self.sequence_length,
             "reply_length": self.reply_length,
             "image_shape": self.image_shape,
+            "lexicon": None if self.lexicon is None else list(self.lexicon),
         }
 
     @classmethod

@@ -33,6 +33,12 @@ from keras_roleplay.utils.validation import (
     check_positive_number,
     check_texts,
 )
+from keras_roleplay.utils.word_trie import (
+    TRIE_ARRAYS,
+    allowed_tokens,
+    end_at_last_sentence,
+    next_nodes,
+)
 
 # The backbone's architecture arguments a flat `RoleResponder(...)` takes.
 BACKBONE_ARGUMENTS = (
@@ -93,8 +99,11 @@ class RoleResponder(GenerativeTask):
             `hidden_dim` (128), `intermediate_dim`, `num_heads` (4),
             `dropout` (0.1), `bidirectional_fusion`, `use_role` (`False`:
             the no-role ablation): see `RoleResponderBackbone`.
+        lexicon: `None`, or the words replies may use (see
+            `learn_lexicon`): `generate` then never makes up a word.
         backbone: a `RoleResponderBackbone`, instead of `vocabulary`,
-            `roles` and the architecture (then `preprocessor` too).
+            `roles`, `lexicon` and the architecture (then `preprocessor`
+            too).
         preprocessor: a `RoleResponderPreprocessor` matching `backbone`.
         name: model name.
         **kwargs: other `keras.Model` arguments (`trainable`, `dtype`).
@@ -131,6 +140,7 @@ class RoleResponder(GenerativeTask):
         backbone=None,
         preprocessor=None,
         name="role_responder",
+        lexicon=None,
         **kwargs,
     ):
         architecture = {
@@ -150,19 +160,26 @@ class RoleResponder(GenerativeTask):
                 sequence_length=architecture.get("sequence_length", 32),
                 reply_length=architecture.get("reply_length"),
                 image_shape=architecture.get("image_shape"),
+                lexicon=lexicon,
             )
             backbone = RoleResponderBackbone(
                 vocabulary_size=preprocessor.vocabulary_size,
                 num_roles=preprocessor.num_roles,
                 **architecture,
             )
-        elif vocabulary is not None or roles is not None or architecture:
+        elif (
+            vocabulary is not None
+            or roles is not None
+            or lexicon is not None
+            or architecture
+        ):
             raise ValueError(
                 "Pass either `backbone` and `preprocessor`, or `vocabulary`, "
                 "`roles` and the architecture arguments, not both. Received: "
                 f"backbone and {sorted(architecture)}"
                 + (" and vocabulary" if vocabulary is not None else "")
                 + (" and roles" if roles is not None else "")
+                + (" and lexicon" if lexicon is not None else "")
             )
         super().__init__(backbone, preprocessor, name=name, **kwargs)
 
@@ -196,6 +213,38 @@ class RoleResponder(GenerativeTask):
     bidirectional_fusion = delegated("backbone", "bidirectional_fusion")
     use_role = delegated("backbone", "use_role")
     feature_grid = delegated("backbone", "feature_grid")
+    lexicon = delegated("preprocessor", "lexicon")
+
+    def learn_lexicon(self, texts):
+        """Sets the words this model may write to the words of `texts`.
+
+        With a lexicon, `generate` continues a word only into word pieces
+        that lead to a word of it, and starts a new word (or ends the reply)
+        only after a whole one (`utils.word_trie`): no made-up words such as
+        "prumius" from pieces joined at random. Give it the training text.
+        Saved with the model (`.keras` and presets).
+
+        Args:
+            texts: strings: every word of them becomes a word of the lexicon.
+
+        Returns:
+            The number of words.
+
+        Example:
+
+        >>> model = RoleResponder.from_dialogues(
+        ...     ["good day , my lord", "what news ?"], roles=["knight"],
+        ...     sequence_length=8, hidden_dim=8, num_heads=2, num_layers=1)
+        >>> model.learn_lexicon(["good day , my lord", "what news ?"])
+        8
+        >>> reply = model.generate("what news ?", role="knight", max_length=6)
+        >>> set(reply.split()) <= {"good", "day", ",", "my", "lord", "what",
+        ...     "news", "?"}
+        True
+        """
+        self.preprocessor.lexicon = self.preprocessor.learn_lexicon(texts)
+        self._generate_functions.clear()
+        return len(self.lexicon)
 
     # === Text (the preprocessor's) ===
 
@@ -257,6 +306,8 @@ class RoleResponder(GenerativeTask):
         temperature=1.0,
         no_repeat_ngram_size=0,
         role_guidance=1.0,
+        whole_words=None,
+        end_at_sentence=True,
     ):
         """Replies to `context` as `role`, one token at a time, with caches.
 
@@ -313,6 +364,14 @@ class RoleResponder(GenerativeTask):
                 `role_dropout`. Twice the decoding work. 12 made the
                 Shakespeare preset's sampled replies as recognisable as
                 real ones (`DIALOGUE_ROLE_GUIDANCE`).
+            whole_words: `None` (default): `True` when the model has a
+                `lexicon` (`learn_lexicon`), else `False`. `True`: every
+                word of a reply is a word of the lexicon (the sampler may
+                continue a word only into pieces that lead to one, inside the
+                compiled loop: `utils.word_trie`).
+            end_at_sentence: a reply that reaches `max_length` without
+                `[END]` is cut after its last `.`, `!` or `?`, if it has one,
+                rather than mid-phrase.
 
         Returns:
             A reply string for one context (a string, or one row of ids), a
@@ -353,6 +412,7 @@ class RoleResponder(GenerativeTask):
             "no_repeat_ngram_size", no_repeat_ngram_size, allow_zero=True
         )
         role_guidance = check_positive_number("role_guidance", role_guidance)
+        word_trie = self._word_trie(whole_words)
         batch_size = min(check_positive_int("batch_size", batch_size), count)
         arrays = {"role": role_ids, "context": context_ids}
         if images is not None:
@@ -366,11 +426,32 @@ class RoleResponder(GenerativeTask):
                 constraints,
                 no_repeat_ngram_size,
                 role_guidance,
+                word_trie,
             )
             generated.append(ids[:size, 1:])  # without [START]
         generated = np.concatenate(generated)
+        if word_trie is not None:
+            generated = word_trie.drop_unfinished_words(generated)
+        if end_at_sentence:
+            generated = end_at_last_sentence(generated, self.vocabulary)
         replies = generated if is_token_ids(context) else self.detokenize(generated)
         return replies[0] if single else replies
+
+    def _word_trie(self, whole_words):
+        if whole_words is None:
+            return self.preprocessor.word_trie
+        if not isinstance(whole_words, bool):
+            raise TypeError(
+                "`whole_words` must be None, True or False. Received: "
+                f"whole_words={whole_words!r}"
+            )
+        if whole_words and self.lexicon is None:
+            raise ValueError(
+                "`whole_words=True` needs the words the model may write: call "
+                "`model.learn_lexicon(training_texts)` first. Received: "
+                "whole_words=True on a model with no lexicon"
+            )
+        return self.preprocessor.word_trie if whole_words else None
 
     def _word_pieces(self, words, argument):
         if isinstance(words, str) or not hasattr(words, "__iter__"):
@@ -437,6 +518,7 @@ class RoleResponder(GenerativeTask):
         constraints,
         no_repeat_ngram_size=0,
         role_guidance=1.0,
+        word_trie=None,
     ):
         allowed, sequences = constraints
         size = len(batch["role"])
@@ -451,26 +533,35 @@ class RoleResponder(GenerativeTask):
             if banned_sequences
             else np.zeros((size, 1), bool)  # a width of 0 upsets beam search
         )
+        whole_words = word_trie is not None
         generate_function = self._generate_function(
-            (id(sampler), tuple(banned_sequences), no_repeat_ngram_size, role_guidance),
+            (
+                id(sampler),
+                tuple(banned_sequences),
+                no_repeat_ngram_size,
+                role_guidance,
+                whole_words,
+            ),
             functools.partial(
                 self.generate_step,
                 sampler=sampler,
                 banned_sequences=banned_sequences,
                 no_repeat_ngram_size=no_repeat_ngram_size,
                 role_guidance=role_guidance,
+                whole_words=whole_words,
             ),
             sampler,
         )
-        return generate_function(
-            {
-                "model_inputs": batch,
-                "prompt": prompt,
-                "mask": mask,
-                "allowed": allowed[rows],
-                "sequence_roles": sequence_roles,
-            }
-        )
+        inputs = {
+            "model_inputs": batch,
+            "prompt": prompt,
+            "mask": mask,
+            "allowed": allowed[rows],
+            "sequence_roles": sequence_roles,
+        }
+        if whole_words:
+            inputs.update(word_trie.arrays())
+        return generate_function(inputs)
 
     def _start_cache(self, inputs, prompt):
         """Encodes the inputs and seeds the caches with `[START]`."""
@@ -510,6 +601,7 @@ class RoleResponder(GenerativeTask):
         banned_sequences=(),
         no_repeat_ngram_size=0,
         role_guidance=1.0,
+        whole_words=False,
     ):
         """Encoding, cache seeding and the sampler's decoding loop, in one step.
 
@@ -532,6 +624,10 @@ class RoleResponder(GenerativeTask):
                 `w`: the model's caches then hold two rows per reply, with
                 and without the role (axis 1, so that beam search, which
                 repeats the cache along axis 0, keeps them together).
+            whole_words: `inputs` also holds a `WordPieceTrie`'s `arrays()`;
+                each reply's node in it rides in the cache (`"word_node"`)
+                and only tokens that keep the reply's words in the lexicon
+                may come next (`utils.word_trie`).
 
         Returns:
             `(batch, length)` token ids.
@@ -541,6 +637,7 @@ class RoleResponder(GenerativeTask):
         guided = role_guidance != 1.0
         if guided:
             model_inputs = with_no_role_rows(model_inputs)
+        trie = {key: inputs[key] for key in TRIE_ARRAYS} if whole_words else None
 
         def next_token_logits(prompt, cache, index):
             tokens = previous_tokens(prompt, index)
@@ -570,8 +667,13 @@ class RoleResponder(GenerativeTask):
                 cache["sequence_roles"],
             )
             keep = block_repeated_ngrams(keep, prompt, index, no_repeat_ngram_size)
+            new_cache = {**cache, "self_caches": self_caches}
+            if whole_words:
+                node = next_nodes(trie, cache["word_node"], tokens[:, 0])
+                keep = ops.logical_and(keep, allowed_tokens(trie, node))
+                new_cache["word_node"] = node
             logits = mask_next_token_logits(logits[:, 0], tokens[:, 0], keep)
-            return logits, None, {**cache, "self_caches": self_caches}
+            return logits, None, new_cache
 
         cache = self._start_cache(
             model_inputs, ops.repeat(prompt, 2, axis=0) if guided else prompt
@@ -579,6 +681,8 @@ class RoleResponder(GenerativeTask):
         if guided:
             cache = {key: pair_rows(value) for key, value in cache.items()}
         cache.update(allowed=inputs["allowed"], sequence_roles=inputs["sequence_roles"])
+        if whole_words:
+            cache["word_node"] = ops.zeros((ops.shape(prompt)[0],), "int32")
         return sampler(
             next_token_logits,
             prompt,
