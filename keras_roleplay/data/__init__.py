@@ -13,6 +13,7 @@ from keras_roleplay.data.multimodal import (
     multimodal_dataset_from_arrays,
     multimodal_dataset_from_manifest,
 )
+from keras_roleplay.data.sentences import whole_sentences
 from keras_roleplay.data.text import (
     build_word_piece_tokenizer,
     learn_word_piece_vocabulary,
@@ -33,4 +34,5 @@ __all__ = [
     "multimodal_dataset_from_arrays",
     "multimodal_dataset_from_manifest",
     "read_captions_file",
+    "whole_sentences",
 ]

@@ -1,7 +1,8 @@
 """Evaluation helpers, built on KerasHub metrics (`Bleu`, `RougeL`, `Perplexity`),
-and retrieval recall."""
+retrieval recall, and a Kneser-Ney n-gram model for fluency."""
 
 from keras_roleplay.metrics.captioning import caption_bleu
+from keras_roleplay.metrics.ngram_fluency import KneserNeyLanguageModel, word_tokens
 from keras_roleplay.metrics.retrieval import recall_at_k
 from keras_roleplay.metrics.role_play import (
     RoleJudge,
@@ -13,6 +14,7 @@ from keras_roleplay.metrics.role_play import (
 )
 
 __all__ = [
+    "KneserNeyLanguageModel",
     "RoleJudge",
     "caption_bleu",
     "recall_at_k",
@@ -21,4 +23,5 @@ __all__ = [
     "role_accuracy",
     "rouge_l",
     "speaker_accuracy",
+    "word_tokens",
 ]

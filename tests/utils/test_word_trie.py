@@ -27,7 +27,13 @@ def test_the_trie_allows_only_paths_to_words_of_the_lexicon():
     root = set(np.flatnonzero(trie.allowed(ROOT)))
     assert root == {END_ID, king, lo, stop}  # first pieces and [END]
     after_king = trie.next_node(ROOT, king)  # "king" is a word, "kingdom" too
-    assert set(np.flatnonzero(trie.allowed(after_king))) == {END_ID, king, lo, stop, dom}
+    assert set(np.flatnonzero(trie.allowed(after_king))) == {
+        END_ID,
+        king,
+        lo,
+        stop,
+        dom,
+    }
     after_lo = trie.next_node(ROOT, lo)  # "lo" is no word: only "##st"
     assert set(np.flatnonzero(trie.allowed(after_lo))) == {st}
     lost = trie.next_node(after_lo, st)
@@ -115,13 +121,16 @@ def test_float16_preset_weights_load_into_float32_close_to_the_originals(tmp_pat
     model = _pieces_model()
     model.save_to_preset(tmp_path / "half", weights_dtype="float16")
     model.save_to_preset(tmp_path / "full")
+
     def array_bytes(folder):
         sizes = []
         with h5py.File(tmp_path / folder / "model.weights.h5") as f:
             f.visititems(
-                lambda _, item: sizes.append(item.nbytes)
-                if isinstance(item, h5py.Dataset)
-                else None
+                lambda _, item: (
+                    sizes.append(item.nbytes)
+                    if isinstance(item, h5py.Dataset)
+                    else None
+                )
             )
         return sum(sizes)
 
