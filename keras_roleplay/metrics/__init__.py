@@ -7,6 +7,7 @@ from keras_roleplay.metrics.retrieval import recall_at_k
 from keras_roleplay.metrics.role_play import (
     RoleJudge,
     distinct_n,
+    reply_nats_per_character,
     reply_perplexity,
     role_accuracy,
     rouge_l,
@@ -19,6 +20,7 @@ __all__ = [
     "caption_bleu",
     "recall_at_k",
     "distinct_n",
+    "reply_nats_per_character",
     "reply_perplexity",
     "role_accuracy",
     "rouge_l",

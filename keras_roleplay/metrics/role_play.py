@@ -17,6 +17,7 @@ import re
 import keras
 import keras_hub
 import numpy as np
+from keras import ops
 from keras_hub.layers import TokenAndPositionEmbedding, TransformerEncoder
 from keras_hub.tokenizers import WordPieceTokenizer
 
@@ -277,6 +278,71 @@ def reply_perplexity(model, dataset):
         logits = model(inputs, training=False)
         metric.update_state(targets, logits)
     return float(metric.result())
+
+
+def reply_nats_per_character(model, contexts, replies, roles=None, batch_size=64):
+    """Held-out nats per character of whole replies, beside their perplexity.
+
+    Perplexity per token depends on the tokenizer: a vocabulary of longer
+    pieces gives fewer, harder tokens. Nats per character (the summed
+    negative log-likelihood of a reply's tokens and its `[END]`, over its
+    characters plus one for its end) can be set against models with another
+    vocabulary, and against character-level models (whose end of line is a
+    character too). Only the replies that fit whole in the model's
+    `reply_length` are scored: a cut reply's loss covers only part of its
+    text.
+
+    Args:
+        model: a `RoleResponder`.
+        contexts: `n` strings.
+        replies: `n` strings.
+        roles: role names or ids (or `None`: no role).
+        batch_size: replies scored at once.
+
+    Returns:
+        A dict: `"nats_per_character"`, `"perplexity"` (per token, over
+        the same replies) and `"whole"` (the share of replies scored).
+
+    Example:
+
+    >>> from keras_roleplay.applications import RoleResponder
+    >>> model = RoleResponder.from_dialogues(["hi", "hello"], roles=["a"],
+    ...     sequence_length=4, hidden_dim=8, num_heads=2, num_layers=1)
+    >>> scores = reply_nats_per_character(model, ["hi"], ["hello"], ["a"])
+    >>> scores["whole"], scores["nats_per_character"] > 0
+    (1.0, True)
+    """
+    replies = [str(r) for r in replies]
+    lengths = np.array([len(ids) for ids in _token_lists(model.tokenizer(replies))])
+    whole = np.flatnonzero(lengths + 1 <= model.reply_length)
+    if not len(whole):
+        raise ValueError(
+            f"No reply fits whole in reply_length={model.reply_length} tokens."
+        )
+    pick = lambda values: [values[i] for i in whole]  # noqa: E731
+    roles = None if roles is None else pick(list(np.asarray(roles).tolist()))
+    dataset = model.dialogue_dataset(
+        pick(list(contexts)), pick(replies), roles, batch_size=batch_size
+    )
+    total, tokens = 0.0, 0
+    for inputs, targets, _ in dataset:
+        logits = ops.cast(model(inputs, training=False), "float32")
+        losses = keras.losses.sparse_categorical_crossentropy(
+            targets, logits, from_logits=True
+        )
+        weights = ops.cast(ops.not_equal(targets, PAD_ID), "float32")
+        total += float(ops.sum(losses * weights))
+        tokens += int(ops.sum(weights))
+    characters = sum(len(replies[i]) + 1 for i in whole)
+    return {
+        "nats_per_character": total / characters,
+        "perplexity": float(np.exp(total / tokens)),
+        "whole": len(whole) / len(replies),
+    }
+
+
+def _token_lists(ids):
+    return ids.to_list() if hasattr(ids, "to_list") else [list(r) for r in ids]
 
 
 def speaker_accuracy(model, contexts, replies, roles, images=None, batch_size=64):

@@ -146,3 +146,29 @@ def test_rouge_l_is_longest_common_subsequence_f1():
     )
     with pytest.raises(ValueError, match="same"):
         rouge_l(["a"], ["a", "b"])
+
+
+def test_nats_per_character_scores_whole_replies_only():
+    from keras_roleplay.metrics import reply_nats_per_character, reply_perplexity
+
+    keras.utils.set_random_seed(0)
+    texts = ["good morrow , my lord .", "what news ?", "ay ."]
+    model = RoleResponder.from_dialogues(
+        texts,
+        roles=["a"],
+        sequence_length=8,
+        reply_length=16,
+        hidden_dim=8,
+        num_heads=2,
+        num_layers=1,
+    )
+    contexts = ["hi", "hi", "hi"]
+    replies = ["what news ?", "ay .", "good morrow , my lord . " * 3]
+    scores = reply_nats_per_character(model, contexts, replies, ["a"] * 3)
+    assert scores["whole"] == pytest.approx(2 / 3)  # the long one is cut
+    whole = model.dialogue_dataset(contexts[:2], replies[:2], ["a"] * 2)
+    assert scores["perplexity"] == pytest.approx(reply_perplexity(model, whole), 1e-4)
+    tokens = sum(len(model.tokenizer(r)) + 1 for r in replies[:2])
+    characters = sum(len(r) + 1 for r in replies[:2])
+    expected = np.log(scores["perplexity"]) * tokens / characters
+    assert scores["nats_per_character"] == pytest.approx(expected, 1e-4)
