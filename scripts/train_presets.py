@@ -54,7 +54,7 @@ def build(recipe, output, quick=False, log=print, backup_dir=None):
     seconds = time.perf_counter() - start
     staging = tempfile.mkdtemp(prefix=f".{recipe.name}-", dir=output)
     try:
-        model.save_to_preset(staging)
+        model.save_to_preset(staging, weights_dtype=recipe.weights_dtype)
         # Scored as users get it: loaded from the files, in float32.
         loaded = recipe.model_class.from_preset(staging)
 

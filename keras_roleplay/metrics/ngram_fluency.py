@@ -26,17 +26,20 @@ import numpy as np
 
 from keras_roleplay.utils.validation import check_positive_int
 
-WORDS = re.compile(r"[a-z]+(?:'[a-z]+)*|[.,!?;:]")
+WORDS = re.compile(r"[a-z]+|[.,!?;:]")
 BEGIN, END, UNKNOWN = "<s>", "</s>", "<unk>"
 
 
 def word_tokens(text):
     """A text's lower-cased words and punctuation marks (the n-gram model's units).
 
+    An apostrophe splits a word, as the models' WordPiece tokenizers split
+    it: a real "I'll" and a generated "i ' ll" read the same.
+
     Example:
 
     >>> word_tokens("What, my lord? I'll go.")
-    ['what', ',', 'my', 'lord', '?', "i'll", 'go', '.']
+    ['what', ',', 'my', 'lord', '?', 'i', 'll', 'go', '.']
     """
     return WORDS.findall(str(text).lower())
 

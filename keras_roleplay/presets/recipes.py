@@ -30,6 +30,7 @@ from keras_roleplay.datasets.role_vqa_phrasings import (
 from keras_roleplay.metrics import (
     RoleJudge,
     caption_bleu,
+    reply_nats_per_character,
     reply_perplexity,
     role_accuracy,
     speaker_accuracy,
@@ -56,6 +57,8 @@ class Recipe:
         bars: `{metric: lowest value}` the preset must reach on its held-out
             split (checked by the tests on the shipped files).
         needs: names of presets its evaluation loads (a judge).
+        weights_dtype: `None`, or `"float16"`: the preset's weights are
+            stored at half size (`save_to_preset(weights_dtype=...)`).
     """
 
     def __init__(
@@ -68,6 +71,7 @@ class Recipe:
         evaluate,
         bars,
         needs=(),
+        weights_dtype=None,
     ):
         self.name = name
         self.model_class = model_class
@@ -77,6 +81,7 @@ class Recipe:
         self._evaluate = evaluate
         self.bars = dict(bars)
         self.needs = tuple(needs)
+        self.weights_dtype = weights_dtype
 
     def train(self, quick=False, log=print, **options):
         """Trains a fresh model (seeded); `quick` makes a small, fast one.
@@ -435,7 +440,9 @@ def train_shakespeare_responder(
     speeches); the validation and test scenes are never read in either.
     Training replies are cut after their last whole sentence that fits the
     reply (`data.whole_sentences`), so the model learns to end a reply at
-    a sentence end, not mid-phrase. The preset `shakespeare_roles` and
+    a sentence end, not mid-phrase. The model's lexicon is the words of the
+    plays' training speeches (`RoleResponder.learn_lexicon`): its replies
+    use no other word. The preset `shakespeare_roles` and
     `role_chat.py --train shakespeare`.
 
     Args:
@@ -497,6 +504,8 @@ def train_shakespeare_responder(
         callbacks=[EpochLog(log)],
         backup_dir=backup("role_tuning"),
     )
+    count = model.learn_lexicon(plays["reply"])
+    log(f"lexicon: the {count} words of the plays' training speeches")
     return model
 
 
@@ -543,11 +552,18 @@ def shakespeare_scores(model, test):
 def _evaluate_shakespeare(model, load, quick):
     _, _, test, _ = shakespeare_data(quick)
     scores = shakespeare_scores(model, test)
+    whole = reply_nats_per_character(
+        model, test["context"], test["reply"], test["role"]
+    )
     return {
         **{
             f"test perplexity, {k}": scores[k]
             for k in ("true role", "shuffled role", "no role")
         },
+        "test nats per character, true role, whole replies": whole[
+            "nats_per_character"
+        ],
+        "test replies whole in reply_length": whole["whole"],
         "perplexity gain of the true role over a shuffled one": (
             1 - scores["true role"] / scores["shuffled role"]
         ),
@@ -624,13 +640,15 @@ RECIPES = {
             f"{SHAKESPEARE_CHARACTERS} most talkative characters (Hamlet, Iago...): "
             "pretrained without roles on the plays, then role-tuned.",
             "shakespeare_plays: every exchange of 38 plays outside the held-out "
-            "scenes, 1 epoch without roles; then the characters' training "
-            "speeches, up to 10 epochs (early stopping)",
+            f"scenes, {SHAKESPEARE_PRETRAIN_EPOCHS} epochs without roles; then the "
+            "characters' training speeches, up to 10 epochs (early stopping); "
+            "replies cut at their last sentence end within 63 tokens",
             _train_shakespeare,
             _evaluate_shakespeare,
-            # The true role below a shuffled one (issue 10): a thin margin on
-            # this dialogue, which holds 1-2% of role information per token.
+            # The true role below a shuffled one: a thin margin on this
+            # dialogue, which holds 1-2% of role information per token.
             {"perplexity gain of the true role over a shuffled one": 0.0},
+            weights_dtype="float16",
         ),
     ]
 }

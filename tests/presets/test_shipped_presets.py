@@ -16,7 +16,7 @@ from keras_roleplay.presets.recipes import RECIPES
 from keras_roleplay.utils.presets import SHIPPED
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MAX_SHIPPED_BYTES = 30e6
+MAX_SHIPPED_BYTES = 40e6
 MAX_WHEEL_BYTES = 40e6
 
 # Run in a fresh process with every network connection refused: loads each

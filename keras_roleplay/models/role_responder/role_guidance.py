@@ -23,6 +23,13 @@ from keras import ops
 # unguided, 99.0% in real replies). Weight 8 gave 0.170, 24 gave 0.391
 # (above real replies: a caricature of the role).
 DIALOGUE_ROLE_GUIDANCE = 12.0
+# How dialogue is decoded by default (`role_chat`, the README, tutorial 04,
+# `scripts/measure_shakespeare_replies.py`): nucleus sampling with role
+# guidance; a model with a lexicon also keeps to whole words (`generate`'s
+# default).
+DIALOGUE_DECODING = dict(
+    sampler="top_p", p=0.9, temperature=0.8, role_guidance=DIALOGUE_ROLE_GUIDANCE
+)
 
 # The cache entries of `RoleResponder._start_cache` that the network reads.
 MODEL_CACHE = ("self_caches", "cross_caches", "memory", "memory_mask", "role_bias")
