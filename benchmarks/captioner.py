@@ -4,7 +4,7 @@ architecture (`fit`), and stateful decoding against re-running the prefix.
 Run: `python benchmarks/captioner.py` (a few minutes on 2 CPU cores).
 
 1. `fit` throughput (samples/s) of `VGG16LSTMCaptioner` against the same
-   network written by hand with Keras layers (seed 002 §5.1 made to run, with
+   network written by hand with Keras layers (a VGG16 + LSTM captioner made to run, with
    the attention it sketches), `jit_compile` False and True. Epochs alternate
    between the two; the ratio is the median of per-round ratios.
 2. Greedy generation, tokens/s: `generate()` carries the LSTM state and runs

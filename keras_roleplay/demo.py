@@ -221,7 +221,7 @@ def run_dual_encoder(quick=False, log=print):
     150 s on 2 CPU cores (60 s when `quick`).
 
     Then the same encoder, from the same start, pretrained with all three
-    of seed 003 §3.1's objectives (`MultimodalPretrainer`: contrastive,
+    of the three pretraining objectives (`MultimodalPretrainer`: contrastive,
     image-text matching, masked-LM) for as many epochs: its retrieval, how
     often the matching head scores a held-out scene's caption higher with
     its own image than with another scene's (one the caption does not
@@ -439,7 +439,7 @@ def run_role_vqa_zh(quick=False, log=print):
 
 # The demo's Shakespeare network (the preset's is smaller, for the wheel).
 SHAKESPEARE_DEMO_SIZE = dict(vocabulary_size=3000, hidden_dim=128, num_layers=2)
-# Issue 10's decoding default, measured by scripts/measure_reply_samplers.py.
+# The decoding default for dialogue, measured by scripts/measure_reply_samplers.py.
 REPLY_SAMPLING = dict(sampler="top_p", p=0.9, temperature=0.8)
 
 
@@ -450,7 +450,7 @@ def run_shakespeare(quick=False, log=print):
     plays' exchanges outside the held-out scenes): one role-tuned from
     scratch on the 10 characters' training speeches, one pretrained first
     without roles on every exchange of the plays outside the held-out
-    scenes (seed 001 §3.1: `presets.recipes.train_shakespeare_responder`'s
+    scenes (pretrain, then adapt: `presets.recipes.train_shakespeare_responder`'s
     recipe at the demo's size). For each: held-out perplexity with the true
     role, a shuffled role and no role; how often the model itself finds the
     real reply most likely under its true speaker (`speaker_accuracy`);

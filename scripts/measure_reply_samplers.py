@@ -6,7 +6,7 @@ candidate decoding rule (greedy, beam, top-k, nucleus, with and without the
 no-repeat-n-gram rule) and prints distinct-1/2 of the replies and how often
 a role judge (trained here on the characters' training speeches, as the demo
 does) names the asked-for character, beside its accuracy on the real
-replies and chance. Issue 10's bars for the default: distinct-2 >= 0.3 and
+replies and chance. The bars for the default: distinct-2 >= 0.3 and
 the judge at least 0.8x as often right as on real replies. Sampled rules
 are the mean over `--seeds`. About 3 minutes on 2 CPU cores.
 

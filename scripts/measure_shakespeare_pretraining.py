@@ -7,7 +7,7 @@ speeches (`fit_responder`, early stopping on validation), one pretrained
 first without roles on every exchange of the plays outside the held-out
 scenes (`pretrain_responder`) and then fine-tuned alike. Prints the
 held-out perplexities with the true role, a shuffled role and no role, and
-the ratio pretrained / scratch (issue 10's bar: <= 0.7 on the mean of 3
+the ratio pretrained / scratch (the bar: <= 0.7 on the mean of 3
 seeds). About 5 minutes a seed on 2 CPU cores.
 
 Usage:

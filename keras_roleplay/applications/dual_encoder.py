@@ -32,7 +32,7 @@ from keras_roleplay.utils.validation import (
 class DualEncoder(ModelDefaultsMixin, keras.Model):
     """Encodes images and texts into one space, where matching pairs meet.
 
-    Seed 003 §3.1's contrastive pretraining, as CLIP (Radford et al., 2021)
+    Contrastive image-text pretraining, as CLIP (Radford et al., 2021)
     does it, small enough for a CPU:
 
     - **image encoder**: the library's small CNN (`cnn_filters` blocks of

@@ -23,7 +23,7 @@ _NEVER = -1e4
 
 @keras.saving.register_keras_serializable(package="keras_roleplay")
 class MultimodalPretrainer(ModelDefaultsMixin, keras.Model):
-    """Pretrains a `DualEncoder` with seed 003 §3.1's three objectives.
+    """Pretrains a `DualEncoder` with three objectives (as ALBEF, Li et al. 2021).
 
     ALBEF's recipe (Li et al., 2021), small enough for a CPU, on the dual
     encoder's own layers (training this model trains the dual encoder):

@@ -23,10 +23,10 @@ IMAGE_POOLINGS = ("max", "avg", "flatten")
 class ThreeBranchClassifier(PresetMixin, ModelDefaultsMixin, keras.Model):
     """Three-branch multimodal classifier: image + text + audio, fused.
 
-    The model of seeds 000 and 004, made real: an image branch (a small
+    A late-fusion multimodal classifier: an image branch (a small
     Conv2D stack), a text branch and an audio branch each turn their input
     into a feature vector; a `ModalityFusion` layer fuses them
-    (`"concat"`, `"weighted"` or `"attention"`, seed 002 §3.2) and a dense
+    (`"concat"`, `"weighted"` or `"attention"`) and a dense
     head predicts the class.
 
     Inputs are a dict with keys `"image"`, `"text"` and `"audio"` (only those

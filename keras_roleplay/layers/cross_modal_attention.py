@@ -1,4 +1,4 @@
-"""`CrossModalAttention`: text attends over image regions (seed 003 §3.2)."""
+"""`CrossModalAttention`: text attends over image regions."""
 
 import keras
 
@@ -9,7 +9,7 @@ from keras_roleplay.utils.validation import check_positive_int, check_rate
 class CrossModalAttention(keras.layers.Layer):
     """Fuses a text sequence with image regions by cross-attention.
 
-    Seed 003 §3.2: each text token (the query) attends over the image
+    Each text token (the query) attends over the image
     regions (keys and values), and the attended image content is added to
     the token, `text' = LayerNorm(text + MHA(text, regions))`. With
     `bidirectional=True` the regions also attend over the text,

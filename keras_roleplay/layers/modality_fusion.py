@@ -1,4 +1,4 @@
-"""`ModalityFusion`: the three fusion methods of seed 002 §3.2 / §4.2."""
+"""`ModalityFusion`: concatenation, a learned weighted average, or attention."""
 
 import keras
 import numpy as np
@@ -17,7 +17,7 @@ FUSION_MODES = ("concat", "weighted", "attention")
 class ModalityFusion(keras.layers.Layer):
     """Fuses one feature vector per modality into a single vector.
 
-    Three modes, the fusion methods of seed 002 (§3.2 and §4.2):
+    Three modes, the usual late-fusion methods of multimodal classifiers:
 
     - `"concat"`: `h = [h_1, ..., h_n]`; the vectors may differ in size.
     - `"weighted"`: `h = sum_i alpha_i h_i` with `alpha = softmax(e)` and one

@@ -1,4 +1,4 @@
-"""`RoleEmbedding`: one learned vector per role (seed 001 §3.2)."""
+"""`RoleEmbedding`: one learned vector per role (a persona embedding)."""
 
 import keras
 import numpy as np
@@ -11,8 +11,9 @@ from keras_roleplay.utils.validation import check_positive_int
 class RoleEmbedding(keras.layers.Layer):
     """Maps role ids to learned role vectors (a persona embedding).
 
-    Seed 001 §3.2: each role (a customer-service agent, a doctor, a
-    Shakespeare character...) is a vector the model is conditioned on. The
+    Each role (a customer-service agent, a doctor, a Shakespeare
+    character...) is a vector the model is conditioned on, as the speaker
+    embeddings of Li et al. 2016's persona-based conversation model. The
     vectors start random, or from an encoding of a text description of each
     role (`initial_embeddings`, or `RoleEmbedding.from_descriptions`), so a
     role the model has never seen can start near the roles described alike.

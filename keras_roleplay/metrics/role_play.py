@@ -1,4 +1,4 @@
-"""Role-play evaluation (seed 001 §3.4): role consistency, fluency, content.
+"""Role-play evaluation: role consistency, fluency, content.
 
 - role consistency: a `RoleJudge`, a classifier trained on gold replies to
   name the role that spoke, reads generated replies (`role_accuracy`);
@@ -35,7 +35,7 @@ _CJK = re.compile(r"([\u3000-\u9fff\uff00-\uffef])")
 class RoleJudge(PresetMixin, ModelDefaultsMixin, keras.Model):
     """A classifier that names the role who said a text: the role-consistency judge.
 
-    Seed 001 §3.4 asks whether generated text fits the role; a judge
+    Does generated text fit the role? A judge
     trained on gold replies answers it with a number: the share of
     generated replies it attributes to the role that was asked for. Its
     accuracy on held-out gold replies is the ceiling to read that number

@@ -164,7 +164,7 @@ def pretrain_responder(
 ):
     """Pretrains a `RoleResponder`'s network on dialogue without roles.
 
-    The first half of seed 001 §3.1's recipe, pretrain then adapt to the
+    The first half of the pretrain-then-adapt recipe, pretrain then adapt to the
     role: `fit_responder` with every role hidden (id -1, so the role vector
     and the role's word bias are left out), on a corpus much larger than
     the role's own, such as every exchange of the plays

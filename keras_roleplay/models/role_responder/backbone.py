@@ -31,9 +31,9 @@ IMAGE_ENCODERS = ("cnn", "vgg16")
 class RoleResponderBackbone(keras.Model):
     """The role responder's functional network: numbers in, logits out, no strings.
 
-    The network of seeds 001 (§3.2-3.3: a role embedding and an
-    encoder-decoder Transformer), 003 (§3.2: cross-modal attention; §4.1:
-    the Transformer) and 002 (§9.1: role-specific vocabulary):
+    An encoder-decoder Transformer (Vaswani et al. 2017) conditioned on a
+    role embedding (Li et al. 2016's persona model), with cross-modal
+    attention over an image and role-specific word preferences:
 
     - **role**: a learned vector per role (`RoleEmbedding`), put in front of
       the context as its first token, and a learned per-role bias on the
@@ -244,7 +244,7 @@ class RoleResponderBackbone(keras.Model):
             )
         logits = keras.layers.Dense(vocabulary_size, dtype="float32", name="logits")(y)
         if use_role:
-            # Each role's own word preferences (seed 002 §9.1, role-specific
+            # Each role's own word preferences (role-specific
             # vocabulary), learned as a bias on the logits: a direct, cheap
             # path for "Iago says 'my lord'", which the role vector alone
             # must route through every layer.

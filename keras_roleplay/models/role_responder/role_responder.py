@@ -62,10 +62,10 @@ BACKBONE_ARGUMENTS = (
 class RoleResponder(GenerativeTask):
     """Answers a context in the voice of a role, optionally about an image.
 
-    The role-play model of seeds 001 (§3.2-3.3: a role embedding and an
-    encoder-decoder Transformer), 003 (§3.2: cross-modal attention; §4.1:
-    the Transformer) and 002 (§9.1: role-specific vocabulary at decoding),
-    as a task of KerasHub's pattern (see `GenerativeTask`):
+    The role-play model: an encoder-decoder Transformer (Vaswani et al.
+    2017) conditioned on a role embedding (Li et al. 2016's persona model),
+    with cross-modal attention over an image and role-specific vocabulary
+    at decoding, as a task of KerasHub's pattern (see `GenerativeTask`):
 
     - `model.backbone`, a `RoleResponderBackbone`: the network (a role
       vector and a per-role word bias, a Transformer encoder over the role
@@ -311,7 +311,7 @@ class RoleResponder(GenerativeTask):
     ):
         """Replies to `context` as `role`, one token at a time, with caches.
 
-        Role-specific vocabulary constraints (seed 002 §9.1) are logit masks:
+        Role-specific vocabulary constraints are logit masks:
         a banned word is never generated (like Hugging Face's
         `bad_words_ids`: a word of several word pieces is blocked at its
         last piece when the ones before it were just generated); with

@@ -15,7 +15,8 @@ from keras_roleplay.utils.validation import check_positive_int, check_rate, chec
 class VGG16LSTMCaptionerBackbone(keras.Model):
     """The captioner's functional network: image and caption ids in, logits out.
 
-    The model of seed 002 §5.1, made real. `keras.applications.VGG16`
+    Show and tell (Vinyals et al. 2015) with visual attention (Xu et al.
+    2015). `keras.applications.VGG16`
     (without its top) turns the image into a grid of region features; an LSTM
     reads the caption so far, starting from a state computed from the mean
     region; at every step its output attends over the regions (additive,

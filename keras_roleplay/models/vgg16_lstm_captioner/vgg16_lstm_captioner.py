@@ -42,7 +42,8 @@ BACKBONE_ARGUMENTS = (
 class VGG16LSTMCaptioner(GenerativeTask):
     """Image captioner: VGG16 encoder, LSTM decoder attending over the image.
 
-    The model of seed 002 §5.1, made real, as a task of KerasHub's pattern
+    A VGG16 encoder and an LSTM decoder (Vinyals et al. 2015's show-and-tell,
+    with Xu et al. 2015's visual attention), as a task of KerasHub's pattern
     (see `GenerativeTask`):
 
     - `model.backbone`, a `VGG16LSTMCaptionerBackbone`: VGG16 region
