@@ -2,10 +2,11 @@
 
 MAML (Finn et al. 2017) for roles: meta-learn, across the roles a model
 was trained on, where a new role's parameters should start and how large
-the adaptation steps should be, so that a role never seen in
-meta-training is learnt from a few of its speeches. The role's
-parameters are its two rows in a `RoleResponder`: the role vector (`RoleEmbedding`, `hidden_dim` numbers)
-and its word bias (`vocabulary_size` numbers); the network stays frozen.
+the adaptation steps should be, so that a role never seen in meta-training
+is learnt from a few of its speeches. The role's parameters are its two
+rows in a `RoleResponder`: the role vector (`RoleEmbedding`, `hidden_dim`
+numbers) and its word bias (`vocabulary_size` numbers); the network stays
+frozen.
 
 - `add_roles(model, names)`: a copy of the model with slots for new roles;
 - `meta_learn_role_start(model, contexts, replies, roles, shots=16)`: MAML
