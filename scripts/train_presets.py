@@ -44,14 +44,29 @@ def folder_size(folder):
     )
 
 
-def build(recipe, output, quick=False, log=print, backup_dir=None):
-    """Trains, saves, reloads, scores and carded one preset; returns its card."""
+def build(recipe, output, quick=False, log=print, backup_dir=None, trained=None):
+    """Trains, saves, reloads, scores and carded one preset; returns its card.
+
+    `trained`: a preset folder this recipe trained earlier (its card gives
+    the training time and dtype policy): loaded and finished instead of
+    trained again.
+    """
     start = time.perf_counter()
     options = {} if backup_dir is None else {"backup_dir": backup_dir}
-    with dtype_policy("auto") as policy:
-        log(f"  training with dtype policy {policy}")
-        model = recipe.train(quick=quick, log=log, **options)
-    seconds = time.perf_counter() - start
+    if trained is not None:
+        with open(os.path.join(trained, CARD_FILE), encoding="utf-8") as f:
+            earlier = json.load(f)
+        policy = earlier["training_dtype_policy"]
+        log(f"  loading {trained} (trained with dtype policy {policy})")
+        model = recipe.model_class.from_preset(trained)
+        if recipe.finish is not None:
+            model = recipe.finish(model, quick)
+        seconds = earlier["training_seconds"]
+    else:
+        with dtype_policy("auto") as policy:
+            log(f"  training with dtype policy {policy}")
+            model = recipe.train(quick=quick, log=log, **options)
+        seconds = time.perf_counter() - start
     staging = tempfile.mkdtemp(prefix=f".{recipe.name}-", dir=output)
     try:
         model.save_to_preset(staging, weights_dtype=recipe.weights_dtype)
@@ -107,7 +122,14 @@ def main(argv=None):
         help="back up every epoch here (recipes that take long: shakespeare_roles); "
         "a killed run started again with the same arguments resumes",
     )
+    parser.add_argument(
+        "--trained",
+        help="a preset folder written by an earlier run of this recipe (one name "
+        "in --only): scored, finished and carded again instead of retrained",
+    )
     args = parser.parse_args(argv)
+    if args.trained and len(args.only or []) != 1:
+        parser.error("--trained takes one preset: name it with --only")
     names = args.only or list(RECIPES)
     # Judges first: the responders' scores load them.
     names.sort(key=lambda n: list(RECIPES).index(n))
@@ -128,7 +150,13 @@ def main(argv=None):
             parser.error(f"{name} is scored with {missing}: build them first")
         print(f"[{i}/{len(names)}] {name} ({recipe.model_class.__name__})", flush=True)
         backup_dir = args.backup_dir and os.path.join(args.backup_dir, name)
-        card = build(recipe, args.output, quick=args.quick, backup_dir=backup_dir)
+        card = build(
+            recipe,
+            args.output,
+            quick=args.quick,
+            backup_dir=backup_dir,
+            trained=args.trained,
+        )
         for metric, value in card["metrics"].items():
             bar = recipe.bars.get(metric)
             verdict = (

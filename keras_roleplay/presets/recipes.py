@@ -59,6 +59,10 @@ class Recipe:
         needs: names of presets its evaluation loads (a judge).
         weights_dtype: `None`, or `"float16"`: the preset's weights are
             stored at half size (`save_to_preset(weights_dtype=...)`).
+        finish: optional `finish(model, quick)`: what training ends with
+            besides the weights (the Shakespeare responder's lexicon), for
+            a model trained earlier by this recipe and loaded from its
+            files (`scripts/train_presets.py --trained`).
     """
 
     def __init__(
@@ -72,6 +76,7 @@ class Recipe:
         bars,
         needs=(),
         weights_dtype=None,
+        finish=None,
     ):
         self.name = name
         self.model_class = model_class
@@ -82,6 +87,7 @@ class Recipe:
         self.bars = dict(bars)
         self.needs = tuple(needs)
         self.weights_dtype = weights_dtype
+        self.finish = finish
 
     def train(self, quick=False, log=print, **options):
         """Trains a fresh model (seeded); `quick` makes a small, fast one.
@@ -504,9 +510,18 @@ def train_shakespeare_responder(
         callbacks=[EpochLog(log)],
         backup_dir=backup("role_tuning"),
     )
+    _learn_plays_lexicon(model, plays, log)
+    return model
+
+
+def _learn_plays_lexicon(model, plays, log=print):
     count = model.learn_lexicon(plays["reply"])
     log(f"lexicon: the {count} words of the plays' training speeches")
     return model
+
+
+def _finish_shakespeare(model, quick):
+    return _learn_plays_lexicon(model, shakespeare_data(quick)[3])
 
 
 def _train_shakespeare(quick, log, backup_dir=None):
@@ -649,6 +664,7 @@ RECIPES = {
             # dialogue, which holds 1-2% of role information per token.
             {"perplexity gain of the true role over a shuffled one": 0.0},
             weights_dtype="float16",
+            finish=_finish_shakespeare,
         ),
     ]
 }
