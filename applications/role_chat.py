@@ -29,7 +29,10 @@ Without `--image`, an image model chats about a bundled shapes scene
 Dialogue is sampled (top-p, temperature 0.8) with classifier-free role
 guidance 12, which makes the role heard in sampled replies (`--role-guidance
 1` turns it off; it suits models pretrained without roles, whose no-role
-stream is a language model); image models answer greedily.
+stream is a language model); image models answer greedily. A model with a
+lexicon (the Shakespeare preset: the words of the plays' training speeches)
+writes no other word, and a reply that runs out of tokens ends at its last
+sentence end (`RoleResponder.generate`'s defaults).
 A line longer than the model reads keeps its last words, with a note.
 """
 

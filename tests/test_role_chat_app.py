@@ -178,6 +178,9 @@ def test_the_shakespeare_preset_answers_as_the_chosen_character():
     result = _run(*role, stdin=f"{line}\n" * 4)
     replies = result.stdout.split("\n")[:-1]
     assert len(replies) == 4 and len(set(replies)) > 1
+    # The preset keeps to the words of the plays (its lexicon) by default.
+    words = {w.replace(" ##", "") for w in preset.lexicon}
+    assert set(" ".join(replies).split()) <= words
     # Text-only: an image is refused with a clear message.
     result = _run("--preset", "shakespeare_roles", "--image", "x.png", stdin="hi\n")
     assert result.returncode != 0 and "text-only" in result.stderr
