@@ -8,6 +8,31 @@ from keras_roleplay.utils.optional_tensorflow import require_tensorflow, tf
 from keras_roleplay.utils.special_tokens import END_ID, PAD_ID, START_ID
 
 
+def fixed_at_construction(name):
+    """A setting set once, in `__init__`: setting it again raises.
+
+    The packers are built with the lengths, and the backbone's positions
+    match them: a length changed afterwards would be saved in the config
+    while the preprocessor went on packing to the old one.
+    """
+    private = f"_{name}"
+
+    def get(self):
+        return getattr(self, private)
+
+    def set_once(self, value):
+        if hasattr(self, private):
+            raise AttributeError(
+                f"`{name}` is fixed when the preprocessor is built (its packer "
+                f"and the backbone's positions use it): it is "
+                f"{getattr(self, private)!r}. Build a new model with "
+                f"{name}={value!r} instead."
+            )
+        setattr(self, private, value)
+
+    return property(get, set_once, doc=f"The `{name}` set at construction.")
+
+
 class GenerationPreprocessor:
     """A vocabulary, its tokenizer, and a `[START] ... [END]` packer.
 

@@ -434,3 +434,24 @@ def test_images_of_another_size_are_resized():
     assert model.generate(["hello"] * 2, image=large, **options) == model.generate(
         ["hello"] * 2, image=keras.ops.convert_to_numpy(resized), **options
     )
+
+
+def test_preprocessing_one_unbatched_example_gives_the_batched_row():
+    model = _model()
+    example = {"context": "hello there", "reply": "ahoy matey", "role": 1}
+    inputs, targets, weights = model.preprocessor(example)
+    batch = {key: [value] for key, value in example.items()}
+    batched, batched_targets, batched_weights = model.preprocessor(batch)
+    assert inputs["reply"].shape == (SMALL["reply_length"],)
+    for key in inputs:
+        np.testing.assert_array_equal(inputs[key], batched[key][0])
+    np.testing.assert_array_equal(targets, batched_targets[0])
+    np.testing.assert_array_equal(weights, batched_weights[0])
+
+
+def test_lengths_cannot_change_after_construction():
+    model = _model()
+    for name in ("sequence_length", "reply_length"):
+        with pytest.raises(AttributeError, match=f"`{name}` is fixed"):
+            setattr(model.preprocessor, name, 99)
+    assert model.preprocessor.get_config()["sequence_length"] == 6

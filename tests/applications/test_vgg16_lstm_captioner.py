@@ -286,3 +286,19 @@ def test_token_ids_and_images_of_another_size():
     model.compile()
     history = model.fit(model.caption_dataset(large, CAPTIONS), verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_the_caption_length_cannot_change_after_construction():
+    from keras_roleplay.models import (
+        VGG16LSTMCaptionerPreprocessor,
+        build_caption_vocabulary,
+    )
+
+    preprocessor = VGG16LSTMCaptionerPreprocessor(
+        build_caption_vocabulary(["a red circle"]),
+        sequence_length=12,
+        image_shape=(32, 32, 3),
+    )
+    with pytest.raises(AttributeError, match="`sequence_length` is fixed"):
+        preprocessor.sequence_length = 20
+    assert preprocessor.get_config()["sequence_length"] == 12

@@ -6,7 +6,10 @@ import warnings
 import keras
 import numpy as np
 
-from keras_roleplay.models.generation_preprocessor import GenerationPreprocessor
+from keras_roleplay.models.generation_preprocessor import (
+    GenerationPreprocessor,
+    fixed_at_construction,
+)
 from keras_roleplay.models.role_responder.tokenizer import RoleResponderTokenizer
 from keras_roleplay.utils.image_size import resize_to_model
 from keras_roleplay.utils.optional_tensorflow import tf
@@ -59,6 +62,8 @@ class RoleResponderPreprocessor(GenerationPreprocessor):
     """
 
     tokenizer_cls = RoleResponderTokenizer
+    sequence_length = fixed_at_construction("sequence_length")
+    reply_length = fixed_at_construction("reply_length")
 
     def __init__(
         self,
@@ -254,10 +259,17 @@ class RoleResponderPreprocessor(GenerationPreprocessor):
 
         For `tf.data` (`dataset.map(preprocessor)`): `features` holds
         `"context"` (strings), `"reply"` (strings), `"role"` (ids) and, for
-        an image model, `"image"`. Teacher forcing: the model reads
-        `reply[:-1]` and predicts `reply[1:]`; the sample weights mask the
-        padding out of the loss and the metrics.
+        an image model, `"image"`; a batch, or one unbatched example (a
+        string reply: the outputs then have no batch axis). Teacher forcing:
+        the model reads `reply[:-1]` and predicts `reply[1:]`; the sample
+        weights mask the padding out of the loss and the metrics.
         """
+        if tf.convert_to_tensor(features["reply"]).shape.rank == 0:
+            # One example, unbatched (as KerasHub preprocessors take it).
+            batch = {k: tf.expand_dims(v, 0) for k, v in features.items()}
+            inputs, targets, weights = self(batch)
+            inputs = {k: tf.squeeze(v, 0) for k, v in inputs.items()}
+            return inputs, tf.squeeze(targets, 0), tf.squeeze(weights, 0)
         ids = self.tokenize_reply(features["reply"])
         targets = ids[:, 1:]
         inputs = {

@@ -4,7 +4,10 @@ import keras
 import numpy as np
 
 from keras_roleplay.data.captions import caption_lists, image_caption_dataset
-from keras_roleplay.models.generation_preprocessor import GenerationPreprocessor
+from keras_roleplay.models.generation_preprocessor import (
+    GenerationPreprocessor,
+    fixed_at_construction,
+)
 from keras_roleplay.models.vgg16_lstm_captioner.tokenizer import (
     VGG16LSTMCaptionerTokenizer,
 )
@@ -47,6 +50,7 @@ class VGG16LSTMCaptionerPreprocessor(GenerationPreprocessor):
     """
 
     tokenizer_cls = VGG16LSTMCaptionerTokenizer
+    sequence_length = fixed_at_construction("sequence_length")
 
     def __init__(self, vocabulary, sequence_length=16, image_shape=(224, 224, 3)):
         self.sequence_length = check_positive_int("sequence_length", sequence_length)
