@@ -68,7 +68,9 @@ def vgg16_encoder(weights, image_shape, feature_layer):
     )
 
 
-def small_cnn_encoder(image_shape, filters=(32, 64, 128), name="cnn_encoder"):
+def small_cnn_encoder(
+    image_shape, filters=(32, 64, 128), name="cnn_encoder", dtype=None
+):
     """A small CNN: per block a 3x3 convolution, batch normalisation, ReLU, 2x pooling.
 
     Maps `(height, width, 3)` images in `[0, 255]` to a
@@ -78,14 +80,21 @@ def small_cnn_encoder(image_shape, filters=(32, 64, 128), name="cnn_encoder"):
     of 64x64, 24 epochs) the responder's held-out content accuracy was 0.93
     with it and 0.77 / 0.87 (two seeds) without; the visual grounding
     ("which region is the circle?") was learned late or not at all.
+    `dtype` (a dtype policy, or `None` for the global one) goes to every
+    layer.
     """
     image = keras.Input(shape=image_shape, name="image")
-    x = keras.layers.Rescaling(1.0 / 255, name="rescaling")(image)
+    x = keras.layers.Rescaling(1.0 / 255, name="rescaling", dtype=dtype)(image)
     for i, num_filters in enumerate(filters):
         x = keras.layers.Conv2D(
-            num_filters, 3, padding="same", use_bias=False, name=f"conv_{i + 1}"
+            num_filters,
+            3,
+            padding="same",
+            use_bias=False,
+            name=f"conv_{i + 1}",
+            dtype=dtype,
         )(x)
-        x = keras.layers.BatchNormalization(name=f"batch_norm_{i + 1}")(x)
-        x = keras.layers.ReLU(name=f"relu_{i + 1}")(x)
-        x = keras.layers.MaxPooling2D(2, name=f"pool_{i + 1}")(x)
-    return keras.Model(image, x, name=name)
+        x = keras.layers.BatchNormalization(name=f"batch_norm_{i + 1}", dtype=dtype)(x)
+        x = keras.layers.ReLU(name=f"relu_{i + 1}", dtype=dtype)(x)
+        x = keras.layers.MaxPooling2D(2, name=f"pool_{i + 1}", dtype=dtype)(x)
+    return keras.Model(image, x, name=name, dtype=dtype)

@@ -455,3 +455,41 @@ def test_lengths_cannot_change_after_construction():
         with pytest.raises(AttributeError, match=f"`{name}` is fixed"):
             setattr(model.preprocessor, name, 99)
     assert model.preprocessor.get_config()["sequence_length"] == 6
+
+
+def _policies(model):
+    """Each layer's policy but the float32 logits' (and nested functional
+    models', which Keras gives no policy of their own)."""
+    float32_outputs = {"logits", "role_vocabulary_bias"}
+    return {
+        layer.name: layer.dtype_policy.name
+        for layer in model.backbone._flatten_layers(include_self=False)
+        if layer.weights
+        and layer.name not in float32_outputs
+        and not isinstance(layer, keras.Model)
+    }
+
+
+@pytest.mark.parametrize("image", [False, True])
+def test_dtype_reaches_every_layer_and_is_saved(tmp_path, image):
+    kwargs = dict(image_shape=(16, 16, 3), cnn_filters=(4,)) if image else {}
+    model = _model(dtype="mixed_bfloat16", **kwargs)
+    policies = _policies(model)
+    assert len(policies) >= 6 and set(policies.values()) == {"mixed_bfloat16"}
+    inputs = {
+        "role": np.array([0]),
+        "context": np.ones((1, 6), "int32"),
+        "reply": np.ones((1, 10), "int32"),
+    }
+    if image:
+        inputs["image"] = _images(1)
+    outputs = model(inputs)
+    assert keras.backend.standardize_dtype(outputs.dtype) == "float32"  # logits
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert _policies(loaded) == policies
+    np.testing.assert_allclose(loaded(inputs), outputs, atol=1e-6)
+    # No dtype: the global policy, and none saved in the config.
+    plain = _model(**kwargs)
+    assert set(_policies(plain).values()) == {"float32"}
+    assert "dtype" not in plain.backbone.get_config()

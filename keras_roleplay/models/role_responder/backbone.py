@@ -85,7 +85,9 @@ class RoleResponderBackbone(keras.Model):
         use_role: condition on the role (`False`: the no-role ablation; the
             role input is then unused).
         name: model name.
-        **kwargs: other `keras.Model` arguments.
+        **kwargs: other `keras.Model` arguments; `dtype` (a dtype policy
+            such as `"mixed_bfloat16"`) goes to every layer but the float32
+            logits, and is saved in the config.
 
     Example:
 
@@ -150,6 +152,10 @@ class RoleResponderBackbone(keras.Model):
             "intermediate_dim", intermediate_dim or 2 * hidden_dim
         )
         dropout = check_rate("dropout", dropout)
+        # Every layer gets the model's dtype policy (KerasHub backbones do
+        # the same): built before `Model.__init__`, they would otherwise
+        # take the global one. The logits stay float32.
+        dtype = kwargs.pop("dtype", None)
 
         # === Inputs ===
         role = keras.Input(shape=(), dtype="int32", name="role")
@@ -160,12 +166,16 @@ class RoleResponderBackbone(keras.Model):
         # === Encoder: [role] + context ===
         context_mask = ops.not_equal(context, PAD_ID)
         x = TokenAndPositionEmbedding(
-            vocabulary_size, sequence_length, hidden_dim, name="context_embedding"
+            vocabulary_size,
+            sequence_length,
+            hidden_dim,
+            name="context_embedding",
+            dtype=dtype,
         )(context)
         if use_role:
-            role_vector = RoleEmbedding(num_roles, hidden_dim, name="role_embedding")(
-                role
-            )
+            role_vector = RoleEmbedding(
+                num_roles, hidden_dim, name="role_embedding", dtype=dtype
+            )(role)
         else:  # the ablation: no role weights at all, the role input unused
             role_vector = ops.zeros_like(
                 ops.repeat(
@@ -182,6 +192,7 @@ class RoleResponderBackbone(keras.Model):
                 num_heads,
                 dropout=dropout,
                 name=f"encoder_layer_{i}",
+                dtype=dtype,
             )(x, padding_mask=text_mask)
         memory, memory_mask = x, text_mask
 
@@ -191,28 +202,36 @@ class RoleResponderBackbone(keras.Model):
             image = keras.Input(shape=image_shape, name="image")
             inputs["image"] = image
             if image_encoder == "cnn":
-                feature_map = small_cnn_encoder(image_shape, cnn_filters)(image)
+                feature_map = small_cnn_encoder(image_shape, cnn_filters, dtype=dtype)(
+                    image
+                )
             else:
                 scaled = VGG16Preprocessing(
                     "caffe" if image_weights is not None else "symmetric",
                     name="vgg16_preprocessing",
+                    dtype=dtype,
                 )(image)
                 feature_map = vgg16_encoder(image_weights, image_shape, "block5_conv3")(
                     scaled
                 )
             grid = tuple(int(d) for d in feature_map.shape[1:3])
             regions = keras.layers.Reshape(
-                (grid[0] * grid[1], int(feature_map.shape[-1])), name="regions"
+                (grid[0] * grid[1], int(feature_map.shape[-1])),
+                name="regions",
+                dtype=dtype,
             )(feature_map)
-            regions = keras.layers.Dense(hidden_dim, name="region_projection")(regions)
+            regions = keras.layers.Dense(
+                hidden_dim, name="region_projection", dtype=dtype
+            )(regions)
             regions = regions + PositionEmbedding(
-                grid[0] * grid[1], name="region_position"
+                grid[0] * grid[1], name="region_position", dtype=dtype
             )(regions)
             fusion = CrossModalAttention(
                 num_heads,
                 dropout=dropout,
                 bidirectional=bidirectional_fusion,
                 name="cross_modal_attention",
+                dtype=dtype,
             )
             fusion_text, fusion_regions = x, regions
             fused = fusion(x, regions, text_mask=text_mask)
@@ -227,7 +246,11 @@ class RoleResponderBackbone(keras.Model):
 
         # === Decoder ===
         y = TokenAndPositionEmbedding(
-            vocabulary_size, reply_length, hidden_dim, name="reply_embedding"
+            vocabulary_size,
+            reply_length,
+            hidden_dim,
+            name="reply_embedding",
+            dtype=dtype,
         )(reply)
         reply_mask = ops.not_equal(reply, PAD_ID)
         for i in range(num_layers):
@@ -236,6 +259,7 @@ class RoleResponderBackbone(keras.Model):
                 num_heads,
                 dropout=dropout,
                 name=f"decoder_layer_{i}",
+                dtype=dtype,
             )(
                 y,
                 memory,
@@ -256,7 +280,9 @@ class RoleResponderBackbone(keras.Model):
                 name="role_vocabulary_bias",
             )(role)
             logits = logits + ops.expand_dims(role_bias, 1)
-        super().__init__(inputs=inputs, outputs=logits, name=name, **kwargs)
+        super().__init__(
+            inputs=inputs, outputs=logits, name=name, dtype=dtype, **kwargs
+        )
         # Intermediate tensors for the encoder and attention sub-models.
         encoder_inputs = {k: v for k, v in inputs.items() if k != "reply"}
         object.__setattr__(
@@ -291,6 +317,12 @@ class RoleResponderBackbone(keras.Model):
         self.bidirectional_fusion = bool(bidirectional_fusion)
         self.use_role = bool(use_role)
         self.feature_grid = grid
+        # Saved only when given: a model built under a global policy (the
+        # presets are trained in mixed_bfloat16) loads under the user's.
+        # (`Model.__init__` keeps no policy of its own.)
+        self._dtype_argument = (
+            None if dtype is None else keras.dtype_policies.get(dtype).name
+        )
 
     @property
     def encoder_model(self):
@@ -410,6 +442,7 @@ class RoleResponderBackbone(keras.Model):
             "dropout": self.dropout,
             "bidirectional_fusion": self.bidirectional_fusion,
             "use_role": self.use_role,
+            **({} if self._dtype_argument is None else {"dtype": self._dtype_argument}),
             "name": self.name,
             "trainable": self.trainable,
         }

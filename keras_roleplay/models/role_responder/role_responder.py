@@ -106,7 +106,9 @@ class RoleResponder(GenerativeTask):
             too).
         preprocessor: a `RoleResponderPreprocessor` matching `backbone`.
         name: model name.
-        **kwargs: other `keras.Model` arguments (`trainable`, `dtype`).
+        **kwargs: other `keras.Model` arguments: `trainable`, and `dtype`
+            (a dtype policy, such as `"mixed_bfloat16"`, for every layer of
+            the backbone but its float32 logits).
 
     Example:
 
@@ -146,6 +148,7 @@ class RoleResponder(GenerativeTask):
         architecture = {
             key: kwargs.pop(key) for key in BACKBONE_ARGUMENTS if key in kwargs
         }
+        dtype = kwargs.pop("dtype", None)
         if backbone is None:
             if vocabulary is None or roles is None:
                 raise ValueError(
@@ -165,6 +168,7 @@ class RoleResponder(GenerativeTask):
             backbone = RoleResponderBackbone(
                 vocabulary_size=preprocessor.vocabulary_size,
                 num_roles=preprocessor.num_roles,
+                dtype=dtype,
                 **architecture,
             )
         elif (
