@@ -1,10 +1,13 @@
 """`ThreeBranchClassifier`: image, text and audio branches fused into one head."""
 
+import contextlib
+
 import keras
 import numpy as np
 from keras import ops
 
 from keras_roleplay.layers.modality_fusion import FUSION_MODES, ModalityFusion
+from keras_roleplay.utils.mixed_precision import dtype_policy
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.pooling import masked_mean
 from keras_roleplay.utils.presets import PresetMixin
@@ -83,7 +86,9 @@ class ThreeBranchClassifier(PresetMixin, ModelDefaultsMixin, keras.Model):
             head (the seed's form).
         dropout: dropout rate before the output layer.
         name: model name.
-        **kwargs: other `keras.Model` arguments (e.g. `dtype`).
+        **kwargs: other `keras.Model` arguments; `dtype` (a dtype policy such
+            as `"mixed_bfloat16"`) goes to every layer but the float32
+            predictions, and is saved in the config.
 
     Example:
 
@@ -180,47 +185,58 @@ class ThreeBranchClassifier(PresetMixin, ModelDefaultsMixin, keras.Model):
             )
 
         # === Layers and functional model ===
-        inputs = {}
-        features = []
-        if "image" in modalities:
-            inputs["image"] = keras.Input(shape=image_shape, name="image")
-            features.append(
-                _image_branch(
-                    inputs["image"], image_filters, image_pooling, image_units
+        # Every layer under the model's dtype policy, if one is given (built
+        # before `Model.__init__`, they would take the global one).
+        dtype = kwargs.pop("dtype", None)
+        with dtype_policy(dtype) if dtype is not None else contextlib.nullcontext():
+            inputs = {}
+            features = []
+            if "image" in modalities:
+                inputs["image"] = keras.Input(shape=image_shape, name="image")
+                features.append(
+                    _image_branch(
+                        inputs["image"], image_filters, image_pooling, image_units
+                    )
                 )
-            )
-        if "text" in modalities:
-            if text_vocabulary_size is None:
-                inputs["text"] = keras.Input(shape=(text_length,), name="text")
-            else:
-                inputs["text"] = keras.Input(
-                    shape=(text_length,), dtype="int32", name="text"
+            if "text" in modalities:
+                if text_vocabulary_size is None:
+                    inputs["text"] = keras.Input(shape=(text_length,), name="text")
+                else:
+                    inputs["text"] = keras.Input(
+                        shape=(text_length,), dtype="int32", name="text"
+                    )
+                features.append(
+                    _text_branch(
+                        inputs["text"],
+                        text_vocabulary_size,
+                        text_embedding_dim,
+                        branch_units,
+                    )
                 )
-            features.append(
-                _text_branch(
-                    inputs["text"],
-                    text_vocabulary_size,
-                    text_embedding_dim,
-                    branch_units,
+            if "audio" in modalities:
+                inputs["audio"] = keras.Input(shape=audio_shape, name="audio")
+                features.append(
+                    _audio_branch(inputs["audio"], audio_filters, branch_units)
                 )
-            )
-        if "audio" in modalities:
-            inputs["audio"] = keras.Input(shape=audio_shape, name="audio")
-            features.append(_audio_branch(inputs["audio"], audio_filters, branch_units))
-        x = ModalityFusion(
-            mode=fusion, uniform_share=fusion_uniform_share, name="fusion"
-        )(features)
-        if head_units:
-            x = keras.layers.Dense(head_units, activation="relu", name="head_dense")(x)
-        if dropout:
-            x = keras.layers.Dropout(dropout, name="head_dropout")(x)
-        outputs = keras.layers.Dense(
-            num_classes,
-            activation="sigmoid" if num_classes == 1 else "softmax",
-            dtype="float32",  # probabilities in float32 under mixed precision
-            name="predictions",
-        )(x)
+            x = ModalityFusion(
+                mode=fusion, uniform_share=fusion_uniform_share, name="fusion"
+            )(features)
+            if head_units:
+                x = keras.layers.Dense(
+                    head_units, activation="relu", name="head_dense"
+                )(x)
+            if dropout:
+                x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+            outputs = keras.layers.Dense(
+                num_classes,
+                activation="sigmoid" if num_classes == 1 else "softmax",
+                dtype="float32",  # probabilities in float32 under mixed precision
+                name="predictions",
+            )(x)
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        self._dtype_argument = (
+            None if dtype is None else keras.dtype_policies.get(dtype).name
+        )
 
         # === Config ===
         self.num_classes = num_classes
@@ -357,6 +373,7 @@ class ThreeBranchClassifier(PresetMixin, ModelDefaultsMixin, keras.Model):
             "audio_filters": self.audio_filters,
             "head_units": self.head_units,
             "dropout": self.dropout,
+            **({} if self._dtype_argument is None else {"dtype": self._dtype_argument}),
             "name": self.name,
             "trainable": self.trainable,
         }

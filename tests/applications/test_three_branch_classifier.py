@@ -258,3 +258,32 @@ def test_bad_inputs_name_the_input():
         model.predict({**batch, "image": batch["image"][..., 0]}, verbose=0)
     with pytest.raises(TypeError, match="dict of inputs"):
         model.call(batch["image"])
+
+
+def test_dtype_reaches_every_layer_and_is_saved(tmp_path):
+    kwargs = dict(
+        num_classes=3,
+        image_shape=(16, 16, 3),
+        text_length=4,
+        text_vocabulary_size=20,
+        audio_shape=(8,),
+        image_filters=(4,),
+    )
+    model = ThreeBranchClassifier(dtype="mixed_bfloat16", **kwargs)
+
+    def policies(m):
+        return {
+            layer.name: layer.dtype_policy.name
+            for layer in m._flatten_layers(include_self=False)
+            if layer.weights and layer.name != "predictions"
+        }
+
+    assert set(policies(model).values()) == {"mixed_bfloat16"}
+    assert model.get_layer("predictions").dtype_policy.name == "float32"
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert policies(loaded) == policies(model)
+    plain = ThreeBranchClassifier(**kwargs)
+    assert set(policies(plain).values()) == {"float32"}
+    assert "dtype" not in plain.get_config()
+    assert keras.config.dtype_policy().name == "float32"  # the global one is kept
