@@ -307,7 +307,8 @@ def reply_nats_per_character(model, contexts, replies, roles=None, batch_size=64
 
     >>> from keras_roleplay.applications import RoleResponder
     >>> model = RoleResponder.from_dialogues(["hi", "hello"], roles=["a"],
-    ...     sequence_length=4, hidden_dim=8, num_heads=2, num_layers=1)
+    ...     sequence_length=4, reply_length=8, hidden_dim=8, num_heads=2,
+    ...     num_layers=1)
     >>> scores = reply_nats_per_character(model, ["hi"], ["hello"], ["a"])
     >>> scores["whole"], scores["nats_per_character"] > 0
     (1.0, True)
