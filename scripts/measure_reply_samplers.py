@@ -26,8 +26,11 @@ import numpy as np  # noqa: E402
 
 from keras_roleplay.applications import RoleResponder  # noqa: E402
 from keras_roleplay.metrics.role_play import reply_perplexity  # noqa: E402
-from keras_roleplay.presets.recipes import shakespeare_data  # noqa: E402
-from keras_roleplay.training import evaluate_replies, train_role_judge  # noqa: E402
+from keras_roleplay.presets.recipes import (  # noqa: E402
+    shakespeare_data,
+    shakespeare_judge,
+)
+from keras_roleplay.training import evaluate_replies  # noqa: E402
 
 CANDIDATES = {
     "greedy": dict(sampler="greedy"),
@@ -67,16 +70,7 @@ def main():
     model = RoleResponder.from_preset(args.preset)
     train, validation, test, plays = shakespeare_data()
     keras.utils.set_random_seed(0)
-    judge = train_role_judge(
-        model.vocabulary,
-        model.roles,
-        train["reply"],
-        train["role"],
-        validation=(validation["reply"], validation["role"]),
-        epochs=15,
-        sequence_length=64,
-        hidden_dim=32,  # the demo's judge
-    )
+    judge = shakespeare_judge(model.vocabulary, model.roles, train, validation)
     print(f"{len(test['reply'])} test contexts, {len(model.roles)} characters")
     example = None
     # Every word of the plays outside the held-out scenes.

@@ -51,8 +51,11 @@ from keras_roleplay.models.role_responder.role_guidance import (  # noqa: E402
     DIALOGUE_DECODING,
 )
 from keras_roleplay.presets import CARD_FILE  # noqa: E402
-from keras_roleplay.presets.recipes import shakespeare_data  # noqa: E402
-from keras_roleplay.training import evaluate_replies, train_role_judge  # noqa: E402
+from keras_roleplay.presets.recipes import (  # noqa: E402
+    shakespeare_data,
+    shakespeare_judge,
+)
+from keras_roleplay.training import evaluate_replies  # noqa: E402
 from keras_roleplay.utils.presets import _preset_folder  # noqa: E402
 
 RULES = {
@@ -77,16 +80,7 @@ def main():
     train, validation, test, plays = shakespeare_data()
     ngrams = KneserNeyLanguageModel(plays["reply"])
     keras.utils.set_random_seed(0)
-    judge = train_role_judge(
-        model.vocabulary,
-        model.roles,
-        train["reply"],
-        train["role"],
-        validation=(validation["reply"], validation["role"]),
-        epochs=15,
-        sequence_length=64,
-        hidden_dim=32,
-    )
+    judge = shakespeare_judge(model.vocabulary, model.roles, train, validation)
     real = list(test["reply"])
     real_ngram = ngrams.perplexity(real)
     print(
