@@ -238,7 +238,7 @@ class RoleResponder(GenerativeTask):
 
         >>> model = RoleResponder.from_dialogues(
         ...     ["good day , my lord", "what news ?"], roles=["knight"],
-        ...     sequence_length=8, hidden_dim=8, num_heads=2, num_layers=1)
+        ...     sequence_length=16, hidden_dim=8, num_heads=2, num_layers=1)
         >>> model.learn_lexicon(["good day , my lord", "what news ?"])
         8
         >>> reply = model.generate("what news ?", role="knight", max_length=6)

@@ -6,10 +6,11 @@ from keras import ops
 from keras_roleplay.models.vgg16_lstm_captioner.backbone import (
     VGG16LSTMCaptionerBackbone,
 )
+from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.special_tokens import PAD_ID
 
 
-class ReferenceGroupTrainer(keras.Model):
+class ReferenceGroupTrainer(ModelDefaultsMixin, keras.Model):
     """Trains a captioner's backbone on each image with all its references at once.
 
     A dataset of `(image, caption)` pairs runs VGG16 on an image once per
