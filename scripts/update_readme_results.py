@@ -1,19 +1,19 @@
-"""Writes the demo's figures into README.md from a `demo_results.json`.
+"""Writes the demo's figures into docs/results.md from a `demo_results.json`.
 
     python -m keras_roleplay.demo                       # writes demo_results.json
     python scripts/update_readme_results.py demo_results.json
-    python scripts/update_readme_results.py --check     # README up to date?
+    python scripts/update_readme_results.py --check     # docs/results.md up to date?
 
     # One job changed: run it alone, and replace its rows in the stored run.
     python -m keras_roleplay.demo --models shakespeare --output shakespeare.json
     python scripts/update_readme_results.py --rerun shakespeare.json
 
 The given results file is copied to `docs/demo_results.json` (kept in the
-repository) and the README's block between the two `demo-results` markers is
+repository) and the results page's block between the two `demo-results` markers is
 rewritten from it, so the figures there are the ones the demo printed, never
 typed by hand. `--check` exits with 1 when the block differs from the file.
 With `--rerun`, the file's jobs replace their rows in the stored full run
-(every demo row names its job), and the README says which jobs were re-run,
+(every demo row names its job), and the page says which jobs were re-run,
 when, on what, and how long they took.
 """
 
@@ -24,7 +24,7 @@ import shutil
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-README = os.path.join(ROOT, "README.md")
+README = os.path.join(ROOT, "docs", "results.md")  # the README links to it
 STORED = os.path.join(ROOT, "docs", "demo_results.json")
 BEGIN = "<!-- demo-results: written by scripts/update_readme_results.py -->"
 END = "<!-- /demo-results -->"
@@ -126,7 +126,7 @@ def replace_block(text, block):
     """`text` with the part between the markers replaced by `block`."""
     if text.count(BEGIN) != 1 or text.count(END) != 1:
         raise ValueError(
-            f"README.md: expected the markers {BEGIN!r} and {END!r} once each"
+            f"docs/results.md: expected the markers {BEGIN!r} and {END!r} once each"
         )
     head, rest = text.split(BEGIN)
     _, tail = rest.split(END)
@@ -141,7 +141,7 @@ def main(argv=None):
         help="a demo_results.json to store and write in (default: the stored one)",
     )
     parser.add_argument(
-        "--check", action="store_true", help="only say whether README is up to date"
+        "--check", action="store_true", help="only say whether docs/results.md is up to date"
     )
     parser.add_argument(
         "--rerun",
@@ -170,14 +170,14 @@ def main(argv=None):
     updated = replace_block(text, block)
     if args.check:
         if updated != text:
-            print("README.md: the demo-results block differs from the results file;")
+            print("docs/results.md: the demo-results block differs from the results file;")
             print("run `python scripts/update_readme_results.py`")
             return 1
-        print("README.md: the demo-results block matches the results file")
+        print("docs/results.md: the demo-results block matches the results file")
         return 0
     with open(README, "w", encoding="utf-8") as f:
         f.write(updated)
-    print(f"README.md: demo-results block written from {args.results or STORED}")
+    print(f"docs/results.md: demo-results block written from {args.results or STORED}")
     return 0
 
 

@@ -115,12 +115,12 @@ def test_shipped_presets_score_what_their_cards_say_offline():
             assert scores[name][metric] >= bar, (name, metric)
 
 
-def quick_start_code():
+def quick_start_snippets():
     """The Python blocks of the README's "Quick start" section."""
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         readme = f.read()
     section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    return "\n".join(re.findall(r"```python\n(.*?)```", section, re.S))
+    return re.findall(r"```python\n(.*?)```", section, re.S)
 
 
 @pytest.mark.slow
@@ -163,19 +163,27 @@ def test_the_wheel_holds_the_presets_and_runs_the_quick_start(tmp_path):
         timeout=600,
     )
     assert install.returncode == 0, install.stderr[-3000:]
-    code = "import keras_roleplay\nprint('from', keras_roleplay.__file__)\n"
-    code += quick_start_code()
-    run = subprocess.run(
-        [str(python), "-c", code],
-        cwd=tmp_path,  # not the checkout: nothing imported from the source tree
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ""},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert f"from {site}" in run.stdout
-    assert "the circle is green" in run.stdout  # the README's answer
+    # Each snippet alone, as a reader pastes it, prints what the README shows
+    # (the sampled Shakespeare reply is only checked to be a reply).
+    snippets = quick_start_snippets()
+    assert len(snippets) == 3
+    outputs = []
+    for snippet in snippets:
+        code = "import keras_roleplay\nprint('from', keras_roleplay.__file__)\n"
+        run = subprocess.run(
+            [str(python), "-c", code + snippet],
+            cwd=tmp_path,  # not the checkout: nothing imported from the source tree
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ""},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert f"from {site}" in run.stdout
+        outputs.append(run.stdout.splitlines()[-1])
+    assert outputs[0] == snippets[0].split("\n# ")[1].splitlines()[0]
+    assert "the circle is green" in outputs[1]  # the README's answer
+    assert len(outputs[2].split()) > 1
 
 
 @pytest.mark.slow
