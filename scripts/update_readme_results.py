@@ -141,7 +141,9 @@ def main(argv=None):
         help="a demo_results.json to store and write in (default: the stored one)",
     )
     parser.add_argument(
-        "--check", action="store_true", help="only say whether docs/results.md is up to date"
+        "--check",
+        action="store_true",
+        help="only say whether docs/results.md is up to date",
     )
     parser.add_argument(
         "--rerun",
@@ -170,7 +172,7 @@ def main(argv=None):
     updated = replace_block(text, block)
     if args.check:
         if updated != text:
-            print("docs/results.md: the demo-results block differs from the results file;")
+            print("docs/results.md: the demo-results block differs from the results;")
             print("run `python scripts/update_readme_results.py`")
             return 1
         print("docs/results.md: the demo-results block matches the results file")
