@@ -57,16 +57,28 @@ def load(name):
 
 
 def summary():
-    """A plain-text table of the shipped presets: class, size, held-out scores."""
-    lines = []
+    """The shipped presets: class, size, what each knows and was trained on, scores.
+
+    Example:
+
+    >>> print(summary().splitlines()[0][:50])
+    captioner_shapes_en  VGG16LSTMCaptioner  10.0 MB
+    """
+    blocks = []
     for name in list_presets():
         info = card(name)
         scores = ", ".join(f"{k} {v:.3f}" for k, v in info["metrics"].items())
-        lines.append(
-            f"{name:24} {info['class_name']:22} "
-            f"{info['size_bytes'] / 1e6:5.1f} MB  {scores}"
+        blocks.append(
+            "\n".join(
+                [
+                    f"{name}  {info['class_name']}  {info['size_bytes'] / 1e6:.1f} MB",
+                    f"  {info['description']}",
+                    f"  trained on: {info['trained_on']}",
+                    f"  held-out: {scores}",
+                ]
+            )
         )
-    return "\n".join(lines)
+    return "\n\n".join(blocks)
 
 
 __all__ = ["card", "list_presets", "load", "summary"]
