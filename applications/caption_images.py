@@ -45,6 +45,9 @@ from keras_roleplay.utils.atomic_files import (  # noqa: E402
     check_writable,
 )
 
+# The shipped captioners: trained on the bundled coloured-shapes scenes only.
+SHAPES_PRESETS = ("captioner_shapes_en", "captioner_shapes_zh")
+
 
 def train_captioner(source, image_size, epochs, log):
     """Trains a captioner on a captions file, or on the bundled scenes."""
@@ -120,6 +123,13 @@ def main(argv=None):
             model = VGG16LSTMCaptioner.from_preset(args.preset)
         except ValueError as error:
             parser.error(str(error))
+        if args.preset in SHAPES_PRESETS:
+            print(
+                f"note: the preset {args.preset} knows only coloured shapes on plain "
+                "backgrounds (the bundled scenes); on photos its captions mean "
+                "nothing. Train one on your captions with --train.",
+                file=sys.stderr,
+            )
     elif args.model:
         try:  # checked first: a damaged or hostile file is named and refused
             model = load_model(args.model)

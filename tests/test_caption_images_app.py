@@ -114,6 +114,8 @@ def test_with_no_model_the_shipped_preset_captions_the_folder(tmp_path):
     images = shapes_captions.generate_examples(3, image_size=48, seed=5)["image"]
     assert [row["caption"] for row in rows] == preset.generate(images)
     assert "broken.jpg" in result.stderr
+    # It says once what the preset knows.
+    assert result.stderr.count("knows only coloured shapes on plain backgrounds") == 1
 
 
 def test_needs_a_folder_and_a_loadable_model(tmp_path):
