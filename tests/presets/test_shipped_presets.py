@@ -205,3 +205,16 @@ def test_the_script_builds_a_loadable_preset_with_its_card(tmp_path):
     # A responder needs its judge: refused before any training.
     run = _run_in_checkout([script, "--only", "role_vqa_en", "--output", str(tmp_path)])
     assert run.returncode == 2 and "build them first" in run.stderr
+    # --trained: scored and carded again from the files, not retrained.
+    again = tmp_path / "again"
+    run = _run_in_checkout(
+        [script, "--quick", "--only", name, "--output", str(again)]
+        + ["--trained", str(tmp_path / name)]
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    with open(again / name / "card.json", encoding="utf-8") as f:
+        rescored = json.load(f)
+    assert rescored["training_seconds"] == card["training_seconds"]
+    assert rescored["metrics"] == pytest.approx(card["metrics"], abs=1e-4)
+    run = _run_in_checkout([script, "--trained", str(tmp_path / name)])
+    assert run.returncode == 2 and "--trained takes one preset" in run.stderr
