@@ -6,7 +6,6 @@ from keras import ops
 from keras_hub.layers import TokenAndPositionEmbedding, TransformerEncoder
 from keras_hub.tokenizers import WordPieceTokenizer
 
-from keras_roleplay.applications.image_encoders import small_cnn_encoder
 from keras_roleplay.data.captions import caption_lists
 from keras_roleplay.data.text import (
     MASK_TOKEN,
@@ -16,6 +15,7 @@ from keras_roleplay.data.text import (
 )
 from keras_roleplay.layers.contrastive_similarity import ContrastiveSimilarity
 from keras_roleplay.losses.clip_loss import CLIPLoss
+from keras_roleplay.models.image_encoders import small_cnn_encoder
 from keras_roleplay.utils.image_size import resize_to_model
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.optional_tensorflow import require_tensorflow

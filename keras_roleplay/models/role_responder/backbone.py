@@ -9,13 +9,13 @@ from keras_hub.layers import (
     TransformerEncoder,
 )
 
-from keras_roleplay.applications.image_encoders import (
-    small_cnn_encoder,
-    vgg16_encoder,
-)
 from keras_roleplay.layers.cross_modal_attention import CrossModalAttention
 from keras_roleplay.layers.role_embedding import RoleEmbedding
 from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
+from keras_roleplay.models.image_encoders import (
+    small_cnn_encoder,
+    vgg16_encoder,
+)
 from keras_roleplay.utils.special_tokens import PAD_ID
 from keras_roleplay.utils.validation import (
     check_choice,

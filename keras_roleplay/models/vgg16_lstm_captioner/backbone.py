@@ -2,12 +2,12 @@
 
 import keras
 
-from keras_roleplay.applications.image_encoders import (
+from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
+from keras_roleplay.models.image_encoders import (
     VGG16_FEATURE_LAYERS,
     vgg16_auto_feature_layer,
     vgg16_encoder,
 )
-from keras_roleplay.layers.vgg16_preprocessing import VGG16Preprocessing
 from keras_roleplay.utils.validation import check_positive_int, check_rate, check_shape
 
 
