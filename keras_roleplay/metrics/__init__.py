@@ -4,8 +4,8 @@ retrieval recall, and a Kneser-Ney n-gram model for fluency."""
 from keras_roleplay.metrics.captioning import caption_bleu
 from keras_roleplay.metrics.ngram_fluency import KneserNeyLanguageModel, word_tokens
 from keras_roleplay.metrics.retrieval import recall_at_k
+from keras_roleplay.metrics.role_judge import RoleJudge
 from keras_roleplay.metrics.role_play import (
-    RoleJudge,
     distinct_n,
     reply_nats_per_character,
     reply_perplexity,
