@@ -27,7 +27,7 @@
 Without `--image`, an image model chats about a bundled shapes scene
 (`--scene-seed`), whose ground truth is printed so answers can be checked.
 Dialogue is sampled (top-p, temperature 0.8) with classifier-free role
-guidance 12, which makes the role heard in sampled replies (`--role-guidance
+guidance 4, which makes the role heard in sampled replies (`--role-guidance
 1` turns it off; it suits models pretrained without roles, whose no-role
 stream is a language model); image models answer greedily. A model with a
 lexicon (the Shakespeare preset: the words of the plays' training speeches)
@@ -154,9 +154,9 @@ def main(argv=None):
         "--role-guidance",
         type=float,
         default=None,
-        help="classifier-free role guidance weight (1: none); default 12 for "
-        "sampled dialogue (measured: the role is heard about as often as in "
-        "real speeches, against a third as often without), 1 otherwise",
+        help="classifier-free role guidance weight (1: none); default 4 for "
+        "sampled dialogue (measured on the Shakespeare preset: the role is heard "
+        "0.85x as often as in real speeches, against 0.36x without), 1 otherwise",
     )
     parser.add_argument(
         "--no-repeat-ngram-size",

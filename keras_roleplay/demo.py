@@ -35,7 +35,7 @@ from keras_roleplay.metrics import (  # noqa: E402
     recall_at_k,
 )
 from keras_roleplay.models.role_responder.role_guidance import (  # noqa: E402
-    DIALOGUE_ROLE_GUIDANCE,
+    DEMO_ROLE_GUIDANCE,
 )
 from keras_roleplay.models.role_responder.tokenizer import (  # noqa: E402
     build_dialogue_vocabulary,
@@ -522,7 +522,7 @@ def run_shakespeare(quick=False, log=print):
                     # A model trained with roles only has no no-role stream
                     # to guide against: it samples plainly.
                     "role_guidance": (
-                        DIALOGUE_ROLE_GUIDANCE if start == "pretrained + roles" else 1.0
+                        DEMO_ROLE_GUIDANCE if start == "pretrained + roles" else 1.0
                     ),
                 },
                 shuffled_roles=False,  # not reported here

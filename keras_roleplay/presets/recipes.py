@@ -6,6 +6,7 @@ of `evaluate` in its card; the tests run `evaluate` again on the shipped
 preset and compare. Every recipe trains on bundled data only and is seeded.
 """
 
+import contextlib
 import os
 
 import keras
@@ -437,6 +438,7 @@ def train_shakespeare_responder(
     pretrain_learning_rate=2e-3,
     tune_learning_rate=2e-3,
     backup_dir=None,
+    role_learning_rate=1e-2,
 ):
     """Pretrains a responder on the plays without roles, then role-tunes it.
 
@@ -460,7 +462,10 @@ def train_shakespeare_responder(
         size: `shakespeare_responder` arguments (default
             `SHAKESPEARE_SIZE`).
         pretrain_learning_rate, tune_learning_rate: peak learning rates of
-            the two stages.
+            the pretraining and of the role-tuning of the whole network.
+        role_learning_rate: peak learning rate of the last stage, which
+            tunes the roles' own parameters alone (each role's vector and
+            word bias), the network frozen; `None` skips it.
         backup_dir: optional folder: each stage backs up every epoch there
             (`training.ExactBackupAndRestore`), and a killed run started
             again with the same arguments resumes.
@@ -497,21 +502,67 @@ def train_shakespeare_responder(
         backup_dir=backup("pretraining"),
     )
     log(f"role-tuning on {len(train['reply'])} speeches of the characters")
+    replies = sentences(train["reply"], "the characters")
+    role_validation = (validation["context"], validation["reply"], validation["role"])
     fit_responder(
         model,
         train["context"],
-        sentences(train["reply"], "the characters"),
+        replies,
         train["role"],
         epochs=epochs,
-        validation=(validation["context"], validation["reply"], validation["role"]),
+        validation=role_validation,
         early_stopping=True,
         peak_learning_rate=tune_learning_rate,
         seed=seed,
         callbacks=[EpochLog(log)],
         backup_dir=backup("role_tuning"),
     )
+    if role_learning_rate is not None:
+        log("tuning the roles' vectors and word biases alone")
+        with only_roles_trainable(model):
+            fit_responder(
+                model,
+                train["context"],
+                replies,
+                train["role"],
+                epochs=epochs,
+                validation=role_validation,
+                early_stopping=True,
+                peak_learning_rate=role_learning_rate,
+                seed=seed,
+                callbacks=[EpochLog(log)],
+                backup_dir=backup("roles_alone"),
+            )
     _learn_plays_lexicon(model, plays, log)
     return model
+
+
+ROLE_LAYERS = ("role_embedding", "role_vocabulary_bias")
+
+
+@contextlib.contextmanager
+def only_roles_trainable(model):
+    """Freezes a responder's network but its roles' vectors and word biases.
+
+    Role-tuning the whole pretrained network overfits the characters'
+    1 700 speeches within an epoch (early stopping keeps the first), before
+    the roles are learnt: the preset's model then named the speaker of a
+    real reply 0.228 of the time. A further stage on the roles' own
+    parameters alone (the two rows per role that few-shot adaptation also
+    tunes), at a learning rate fit for embeddings, brought it to 0.277 and
+    the true role's perplexity below a shuffled one's by 0.7% (0.06%
+    before).
+    """
+    layers = model.backbone._flatten_layers(include_self=False, recursive=False)
+    layers = list(layers)
+    before = [layer.trainable for layer in layers]
+    for layer in layers:
+        layer.trainable = layer.name in ROLE_LAYERS
+    try:
+        yield model
+    finally:
+        for layer, trainable in zip(layers, before, strict=True):
+            layer.trainable = trainable
 
 
 def _learn_plays_lexicon(model, plays, log=print):
@@ -685,8 +736,9 @@ RECIPES = {
             "pretrained without roles on the plays, then role-tuned.",
             "shakespeare_plays: every exchange of 38 plays outside the held-out "
             f"scenes, {SHAKESPEARE_PRETRAIN_EPOCHS} epochs without roles; then the "
-            "characters' training speeches, up to 10 epochs (early stopping); "
-            "replies cut at their last sentence end within 63 tokens",
+            "characters' training speeches, the network up to 10 epochs, then "
+            "the roles' vectors and word biases alone up to 10 (early stopping "
+            "both); replies cut at their last sentence end within 63 tokens",
             _train_shakespeare,
             _evaluate_shakespeare,
             # The true role below a shuffled one: a thin margin on this

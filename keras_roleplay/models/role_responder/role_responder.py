@@ -365,9 +365,9 @@ class RoleResponder(GenerativeTask):
                 (Ho and Salimans' rule), for a model that has learnt a
                 no-role stream: pretrained without roles
                 (`training.pretrain_responder`) or trained with
-                `role_dropout`. Twice the decoding work. 12 made the
-                Shakespeare preset's sampled replies as recognisable as
-                real ones (`DIALOGUE_ROLE_GUIDANCE`).
+                `role_dropout`. Twice the decoding work. 4 makes the
+                Shakespeare preset's sampled replies about as recognisable
+                as real ones (`DIALOGUE_ROLE_GUIDANCE`).
             whole_words: `None` (default): `True` when the model has a
                 `lexicon` (`learn_lexicon`), else `False`. `True`: every
                 word of a reply is a word of the lexicon (the sampler may
