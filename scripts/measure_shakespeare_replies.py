@@ -61,7 +61,7 @@ from keras_roleplay.utils.presets import _preset_folder  # noqa: E402
 RULES = {
     "default (whole words)": {},
     "default without whole words": dict(whole_words=False),
-    "role guidance 4, whole words": dict(role_guidance=4.0),
+    "role guidance 12, whole words": dict(role_guidance=12.0),
     "no role guidance, whole words": dict(role_guidance=1.0),
     "no role guidance, no whole words": dict(role_guidance=1.0, whole_words=False),
 }
