@@ -5,8 +5,9 @@
 Our `RoleResponder` at the preset's size (`SHAKESPEARE_PRESET_SIZE`: an
 encoder-decoder, 3 + 3 layers, hidden 192, a 48-token context and a 64-token
 reply) against a KerasHub `GPT2CausalLM` of about the same parameter count
-(6 decoder layers, hidden 192, 4 000 tokens) reading the context and the
-reply as one 112-token sequence (loss on the reply only), both under this
+(`--gpt2-layers 10` decoder layers, hidden 192, 4 000 tokens, tied
+embeddings) reading the context and the reply as one 112-token sequence
+(loss on the reply only), both under this
 machine's dtype policy (`mixed_bfloat16` where bf16 is native), batch 64.
 Epochs alternate between the two (benchmarks/timing.py); the figures are
 training tokens (context + reply) a second and the ratio (> 1: ours faster).
@@ -35,6 +36,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--examples", type=int, default=1024)
+    parser.add_argument(
+        "--gpt2-layers",
+        type=int,
+        default=10,
+        help="the reference's layers (10: about our parameter count)",
+    )
     args = parser.parse_args()
     from keras_hub.models import GPT2Backbone, GPT2CausalLM
 
@@ -53,7 +60,7 @@ def main():
         reference = GPT2CausalLM(
             backbone=GPT2Backbone(
                 vocabulary_size=vocabulary_size,
-                num_layers=2 * size["num_layers"],
+                num_layers=args.gpt2_layers,
                 num_heads=4,
                 hidden_dim=size["hidden_dim"],
                 intermediate_dim=size["intermediate_dim"],
