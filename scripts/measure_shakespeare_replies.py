@@ -46,6 +46,7 @@ from keras_roleplay.metrics import (  # noqa: E402
     KneserNeyLanguageModel,
     reply_nats_per_character,
     reply_perplexity,
+    role_accuracy,
 )
 from keras_roleplay.models.role_responder.role_guidance import (  # noqa: E402
     DIALOGUE_DECODING,
@@ -93,7 +94,7 @@ def main():
     )
     print(header)
     figures = {}
-    judge_real = None
+    judge_real = role_accuracy(judge, real, test["role"])
     for name, change in RULES.items():
         if args.only not in name:
             continue
@@ -114,7 +115,6 @@ def main():
                 shuffled_roles=False,
             )
             replies = scores["replies"]
-            judge_real = scores["judge_gold"]
             rows.append(
                 [
                     ngrams.unknown_share(replies),
@@ -172,22 +172,28 @@ def main():
             f"{everything:.1f} on all {len(real)} (cut at {m.reply_length} tokens)"
         )
 
-    print("\nThe first two held-out contexts of each character, default decoding:")
-    picks = [
-        i
-        for role in range(len(model.roles))
-        for i in np.flatnonzero(np.asarray(test["role"]) == role)[:2]
-    ]
+    print(
+        "\nThe first two held-out contexts of each character (test scenes; "
+        "validation scenes for a character the test scenes lack), default decoding:"
+    )
+    picks = []  # (split, index)
+    for role in range(len(model.roles)):
+        for split in (test, validation):
+            rows = np.flatnonzero(np.asarray(split["role"]) == role)[:2]
+            if len(rows):
+                picks += [(split, i) for i in rows]
+                break
     replies = model.generate(
-        [test["context"][i] for i in picks],
-        role=[int(test["role"][i]) for i in picks],
+        [split["context"][i] for split, i in picks],
+        role=[int(split["role"][i]) for split, i in picks],
         truncate_context=True,
         seed=args.seeds[0],
         **DIALOGUE_DECODING,
     )
-    for i, reply in zip(picks, replies, strict=True):
-        print(f"- {model.roles[int(test['role'][i])]}")
-        print(f"    context: {test['context'][i]}")
+    for (split, i), reply in zip(picks, replies, strict=True):
+        where = "test" if split is test else "validation"
+        print(f"- {model.roles[int(split['role'][i])]} ({where})")
+        print(f"    context: {split['context'][i]}")
         print(f"    reply:   {reply}")
 
     if args.write_card:
