@@ -281,3 +281,28 @@ def end_at_last_sentence(token_ids, vocabulary):
             row[positions[-1] + 1] = END_ID
             row[positions[-1] + 2 :] = 0
     return token_ids
+
+
+def finish_replies(token_ids, vocabulary, trie=None, end_at_sentence=True):
+    """What `RoleResponder.generate` does to replies that ran out of tokens.
+
+    First, with `end_at_sentence`, a reply with a sentence end is cut after
+    its last one (`end_at_last_sentence`: whole words only); then, with a
+    `trie`, a reply left without one loses the last word it ran out inside
+    (`WordPieceTrie.drop_unfinished_words`). In the other order a reply
+    would lose its unfinished word and keep the half sentence before it.
+
+    Example:
+
+    >>> vocabulary = ["[PAD]", "[UNK]", "[START]", "[END]", "ay", ".", "fro", "##m"]
+    >>> trie = WordPieceTrie(vocabulary, [(4,), (5,), (6, 7)])
+    >>> finish_replies(np.array([[4, 5, 4, 6]]), vocabulary, trie).tolist()
+    [[4, 5, 3, 0]]
+    >>> finish_replies(np.array([[4, 4, 4, 6]]), vocabulary, trie).tolist()
+    [[4, 4, 4, 0]]
+    """
+    if end_at_sentence:
+        token_ids = end_at_last_sentence(token_ids, vocabulary)
+    if trie is not None:
+        token_ids = trie.drop_unfinished_words(token_ids)
+    return np.asarray(token_ids)

@@ -182,3 +182,29 @@ def test_a_word_left_unfinished_by_max_length_is_dropped():
     trie = WordPieceTrie(vocabulary, [(fro, m), (my,), (stop,)])
     out = trie.drop_unfinished_words(np.array([[my, fro], [fro, m], [my, END_ID]]))
     assert out.tolist() == [[my, 0], [fro, m], [my, END_ID]]
+
+
+def test_a_reply_cut_inside_a_word_ends_at_its_last_sentence_end():
+    options = dict(sampler="top_p", p=1.0, temperature=1.5, seed=3, max_length=6)
+    contexts = ["what news ?"] * 16
+    replies = {}
+    for end_at_sentence in (False, True):
+        # A fresh model each time: a sampler's seed advances with each call.
+        model = _pieces_model()
+        model.learn_lexicon(TEXTS)
+        replies[end_at_sentence] = model.generate(
+            contexts, role="knight", end_at_sentence=end_at_sentence, **options
+        )
+    cut, ended = replies[False], replies[True]
+    words = _words(model)
+    changed = 0
+    for before, after in zip(cut, ended, strict=True):
+        b, a = before.split(), after.split()
+        assert set(a) <= words and b[: len(a)] == a
+        if a != b:  # it ran out of tokens
+            changed += 1
+            if set(b) & {".", "!", "?"}:  # cut back to its last sentence end
+                assert a[-1] in {".", "!", "?"}
+            else:  # with none, the last word it ran out inside is dropped
+                assert len(b) == len(a) + 1
+    assert changed

@@ -36,7 +36,7 @@ from keras_roleplay.utils.validation import (
 from keras_roleplay.utils.word_trie import (
     TRIE_ARRAYS,
     allowed_tokens,
-    end_at_last_sentence,
+    finish_replies,
     next_nodes,
 )
 
@@ -434,10 +434,9 @@ class RoleResponder(GenerativeTask):
             )
             generated.append(ids[:size, 1:])  # without [START]
         generated = np.concatenate(generated)
-        if word_trie is not None:
-            generated = word_trie.drop_unfinished_words(generated)
-        if end_at_sentence:
-            generated = end_at_last_sentence(generated, self.vocabulary)
+        generated = finish_replies(
+            generated, self.vocabulary, word_trie, end_at_sentence=end_at_sentence
+        )
         replies = generated if is_token_ids(context) else self.detokenize(generated)
         return replies[0] if single else replies
 
