@@ -503,36 +503,27 @@ def train_shakespeare_responder(
     )
     log(f"role-tuning on {len(train['reply'])} speeches of the characters")
     replies = sentences(train["reply"], "the characters")
-    role_validation = (validation["context"], validation["reply"], validation["role"])
-    fit_responder(
-        model,
-        train["context"],
-        replies,
-        train["role"],
-        epochs=epochs,
-        validation=role_validation,
-        early_stopping=True,
-        peak_learning_rate=tune_learning_rate,
-        seed=seed,
-        callbacks=[EpochLog(log)],
-        backup_dir=backup("role_tuning"),
-    )
+
+    def role_tune(learning_rate, stage):
+        fit_responder(
+            model,
+            train["context"],
+            replies,
+            train["role"],
+            epochs=epochs,
+            validation=(validation["context"], validation["reply"], validation["role"]),
+            early_stopping=True,
+            peak_learning_rate=learning_rate,
+            seed=seed,
+            callbacks=[EpochLog(log)],
+            backup_dir=backup(stage),
+        )
+
+    role_tune(tune_learning_rate, "role_tuning")
     if role_learning_rate is not None:
         log("tuning the roles' vectors and word biases alone")
         with only_roles_trainable(model):
-            fit_responder(
-                model,
-                train["context"],
-                replies,
-                train["role"],
-                epochs=epochs,
-                validation=role_validation,
-                early_stopping=True,
-                peak_learning_rate=role_learning_rate,
-                seed=seed,
-                callbacks=[EpochLog(log)],
-                backup_dir=backup("roles_alone"),
-            )
+            role_tune(role_learning_rate, "roles_alone")
     _learn_plays_lexicon(model, plays, log)
     return model
 
