@@ -151,6 +151,11 @@ def test_whole_words_and_lexicon_errors():
         model.generate("my lord", role="knight", whole_words="yes")
     with pytest.raises(ValueError, match="pieces outside the vocabulary"):
         model.preprocessor.lexicon = ["zzz ##qq"]
+    continuation = next(t for t in model.vocabulary if t.startswith("##"))
+    with pytest.raises(ValueError, match="without a first piece"):
+        model.preprocessor.lexicon = [continuation]
+    with pytest.raises(ValueError, match="without a first piece"):
+        model.preprocessor.lexicon = [""]
     with pytest.raises(TypeError, match="lexicon"):
         model.preprocessor.lexicon = "good"
 

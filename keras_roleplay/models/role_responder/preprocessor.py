@@ -105,12 +105,14 @@ class RoleResponderPreprocessor(GenerationPreprocessor):
             words = [str(w) for w in words]
             pieces = {p for w in words for p in w.split()}
             unknown = sorted(pieces - set(self.vocabulary))
-            if unknown or not words:
+            headless = [w for w in words if not w.split() or w.startswith("##")]
+            if unknown or headless or not words:
                 raise ValueError(
                     "`lexicon` must be a non-empty list of words spelt in this "
-                    "model's word pieces (make it with `learn_lexicon`). "
-                    f"Received: {len(words)} words, pieces outside the "
-                    f"vocabulary: {unknown[:5]}"
+                    "model's word pieces, each starting with a first piece "
+                    "(make it with `learn_lexicon`). Received: "
+                    f"{len(words)} words, pieces outside the vocabulary: "
+                    f"{unknown[:5]}, words without a first piece: {headless[:5]}"
                 )
         self._lexicon = words
         self._word_trie = None
