@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 
+from keras_roleplay.data.text import token_id_lists
 from keras_roleplay.utils.validation import check_positive_int
 
 SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*")
@@ -65,7 +66,7 @@ def whole_sentences(texts, tokenizer, max_tokens):
     texts = [str(t) for t in np.asarray(texts, dtype=object).ravel()]
     pieces = [[s for s in _SENTENCE.findall(t) if s.strip()] for t in texts]
     flat = [s for sentences in pieces for s in sentences]
-    counts = iter([len(ids) for ids in _as_lists(tokenizer(flat))] if flat else [])
+    counts = iter([len(ids) for ids in token_id_lists(tokenizer(flat))] if flat else [])
     kept, still_cut = [], []
     for text, sentences in zip(texts, pieces, strict=True):
         total, end = 0, 0
@@ -86,9 +87,3 @@ def whole_sentences(texts, tokenizer, max_tokens):
             kept.append(text)
             still_cut.append(not fits)
     return kept, np.asarray(still_cut, bool)
-
-
-def _as_lists(ids):
-    if hasattr(ids, "to_list"):
-        return ids.to_list()
-    return [list(np.asarray(row)) for row in ids]

@@ -29,6 +29,22 @@ _CJK_SPACE = re.compile(
 )
 
 
+def token_id_lists(ids):
+    """A tokenizer's output for a list of texts as plain lists of ids.
+
+    KerasHub tokenizers give a ragged tensor (or, for a list input, lists);
+    counting tokens and splitting them into words wants Python lists.
+
+    Example:
+
+    >>> token_id_lists([[5, 6], [7]])
+    [[5, 6], [7]]
+    """
+    if hasattr(ids, "to_list"):
+        return ids.to_list()
+    return [[int(i) for i in np.asarray(row)] for row in ids]
+
+
 def join_cjk(text):
     """Removes the spaces a detokenizer puts between Chinese characters.
 

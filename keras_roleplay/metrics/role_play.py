@@ -19,7 +19,7 @@ import keras_hub
 import numpy as np
 from keras import ops
 
-from keras_roleplay.data.text import PAD_ID
+from keras_roleplay.data.text import PAD_ID, token_id_lists
 
 # RoleJudge lives in its own module; it is named here too (saved configs
 # name this module).
@@ -135,7 +135,7 @@ def reply_nats_per_character(model, contexts, replies, roles=None, batch_size=64
     (1.0, True)
     """
     replies = [str(r) for r in replies]
-    lengths = np.array([len(ids) for ids in _token_lists(model.tokenizer(replies))])
+    lengths = np.array([len(ids) for ids in token_id_lists(model.tokenizer(replies))])
     whole = np.flatnonzero(lengths + 1 <= model.reply_length)
     if not len(whole):
         raise ValueError(
@@ -161,10 +161,6 @@ def reply_nats_per_character(model, contexts, replies, roles=None, batch_size=64
         "perplexity": float(np.exp(total / tokens)),
         "whole": len(whole) / len(replies),
     }
-
-
-def _token_lists(ids):
-    return ids.to_list() if hasattr(ids, "to_list") else [list(r) for r in ids]
 
 
 def speaker_accuracy(model, contexts, replies, roles, images=None, batch_size=64):

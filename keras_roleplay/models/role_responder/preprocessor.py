@@ -6,6 +6,7 @@ import warnings
 import keras
 import numpy as np
 
+from keras_roleplay.data.text import token_id_lists
 from keras_roleplay.models.generation_preprocessor import (
     GenerationPreprocessor,
     fixed_at_construction,
@@ -148,8 +149,7 @@ class RoleResponderPreprocessor(GenerationPreprocessor):
         [',', 'd ##a ##y', 'g ##o ##o ##d']
         """
         texts = check_texts("texts", texts)
-        ids = self.tokenizer(texts)
-        ids = ids.to_list() if hasattr(ids, "to_list") else ids
+        ids = token_id_lists(self.tokenizer(texts))
         return sorted(
             " ".join(self.vocabulary[i] for i in word)
             for word in lexicon_words(ids, self.vocabulary)
