@@ -41,8 +41,10 @@ test-fast: $(STAMP)
 
 benchmark: $(STAMP)
 	$(PYTHON) benchmarks/three_branch.py
+	$(PYTHON) benchmarks/three_branch_ablation.py
 	$(PYTHON) benchmarks/captioner.py
 	$(PYTHON) benchmarks/role_responder.py
 	$(PYTHON) benchmarks/backends.py
 	$(PYTHON) benchmarks/mixed_precision.py
 	$(PYTHON) benchmarks/image_folder_memory.py
+	$(PYTHON) benchmarks/quantization.py

@@ -29,21 +29,22 @@ import os
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 
-import keras  # noqa: E402
+# isort: split
+import keras
 
-import keras_roleplay  # noqa: E402, F401  (registers the model classes)
-from keras_roleplay.applications import VGG16LSTMCaptioner  # noqa: E402
-from keras_roleplay.data import ImageFolderStream, load_image_captions  # noqa: E402
-from keras_roleplay.data.images import IMAGE_EXTENSIONS  # noqa: E402
-from keras_roleplay.datasets import shapes_captions  # noqa: E402
-from keras_roleplay.saving import load_model  # noqa: E402
-from keras_roleplay.training import fit_captioner  # noqa: E402
-from keras_roleplay.utils.atomic_files import (  # noqa: E402
+from keras_roleplay.applications import VGG16LSTMCaptioner
+from keras_roleplay.data import ImageFolderStream, load_image_captions
+from keras_roleplay.data.images import IMAGE_EXTENSIONS
+from keras_roleplay.datasets import shapes_captions
+from keras_roleplay.saving import load_model
+from keras_roleplay.training import fit_captioner
+from keras_roleplay.utils.atomic_files import (
     atomic_output,
     check_writable,
 )
+from keras_roleplay.utils.warning_lines import one_line_warnings
 
 # The shipped captioners: trained on the bundled coloured-shapes scenes only.
 SHAPES_PRESETS = ("captioner_shapes_en", "captioner_shapes_zh")
@@ -101,6 +102,7 @@ def main(argv=None):
         help="train with mixed_bfloat16 (faster on CPUs with bf16)",
     )
     args = parser.parse_args(argv)
+    one_line_warnings()
     if bool(args.folder) == bool(args.images):
         parser.error("give the folder of images to caption: FOLDER or --images FOLDER")
     folder = args.folder or args.images

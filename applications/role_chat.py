@@ -37,32 +37,32 @@ A line longer than the model reads keeps its last words, with a note.
 """
 
 import argparse
-import os
 import sys
 import warnings
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+# isort: split
+import keras
+import numpy as np
 
-import keras_roleplay  # noqa: E402, F401  (registers the model classes)
-from keras_roleplay.applications import RoleResponder  # noqa: E402
-from keras_roleplay.data.images import read_image_file  # noqa: E402
-from keras_roleplay.datasets import role_vqa  # noqa: E402
-from keras_roleplay.datasets.shapes import draw_scene  # noqa: E402
-from keras_roleplay.datasets.shapes_captions import random_objects  # noqa: E402
-from keras_roleplay.models.role_responder.role_guidance import (  # noqa: E402
+from keras_roleplay.applications import RoleResponder
+from keras_roleplay.data.images import read_image_file
+from keras_roleplay.datasets import role_vqa
+from keras_roleplay.datasets.shapes import draw_scene
+from keras_roleplay.datasets.shapes_captions import random_objects
+from keras_roleplay.models.role_responder.role_guidance import (
     DIALOGUE_ROLE_GUIDANCE,
 )
-from keras_roleplay.presets.recipes import train_shakespeare_responder  # noqa: E402
-from keras_roleplay.saving import load_model  # noqa: E402
-from keras_roleplay.training import fit_responder  # noqa: E402
-from keras_roleplay.utils.atomic_files import (  # noqa: E402
+from keras_roleplay.saving import load_model
+from keras_roleplay.training import fit_responder
+from keras_roleplay.training.recipes import train_shakespeare_responder
+from keras_roleplay.utils.atomic_files import (
     atomic_output,
     check_writable,
 )
-from keras_roleplay.utils.progress import EpochLog  # noqa: E402
+from keras_roleplay.utils.progress import EpochLog
+from keras_roleplay.utils.warning_lines import one_line_warnings
 
 
 def train_responder(source, epochs, log):
@@ -168,6 +168,7 @@ def main(argv=None):
         "--ban", nargs="*", default=None, help="words the role must never say"
     )
     args = parser.parse_args(argv)
+    one_line_warnings()
 
     interactive = sys.stdin.isatty()
     # Bytes that are not UTF-8 on standard input are replaced, not fatal.

@@ -18,22 +18,22 @@ Run: `python benchmarks/captioner.py` (a few minutes on 2 CPU cores).
 """
 
 import argparse
-import os
 import statistics
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from timing import alternating_epochs  # noqa: E402  (benchmarks/timing.py)
+# isort: split
+import keras
+import numpy as np
+from timing import alternating_epochs  # benchmarks/timing.py
 
-from keras_roleplay.applications import VGG16LSTMCaptioner  # noqa: E402
-from keras_roleplay.datasets import shapes_captions  # noqa: E402
-from keras_roleplay.models.vgg16_lstm_captioner import (  # noqa: E402
+from keras_roleplay.applications import VGG16LSTMCaptioner
+from keras_roleplay.datasets import shapes_captions
+from keras_roleplay.models.vgg16_lstm_captioner import (
     ReferenceGroupTrainer,
 )
-from keras_roleplay.utils.special_tokens import END_ID, START_ID  # noqa: E402
+from keras_roleplay.utils.special_tokens import END_ID, START_ID
 
 
 def hand_written(image_shape, vocabulary_size, sequence_length, units=256, embed=128):

@@ -32,32 +32,32 @@ images.
 
 import argparse
 import json
-import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 
-import keras  # noqa: E402
-import keras_hub  # noqa: E402
-import numpy as np  # noqa: E402
-from keras import ops  # noqa: E402
+# isort: split
+import keras
+import keras_hub
+import numpy as np
+from keras import ops
 
-from keras_roleplay.applications import VGG16LSTMCaptioner  # noqa: E402
-from keras_roleplay.datasets import paraphrased_scenes  # noqa: E402
-from keras_roleplay.metrics.captioning import caption_bleu  # noqa: E402
-from keras_roleplay.models.vgg16_lstm_captioner import (  # noqa: E402
+from keras_roleplay.applications import VGG16LSTMCaptioner
+from keras_roleplay.datasets import paraphrased_scenes
+from keras_roleplay.metrics.captioning import caption_bleu
+from keras_roleplay.models.vgg16_lstm_captioner import (
     VGG16LSTMCaptionerPreprocessor,
     build_caption_vocabulary,
 )
-from keras_roleplay.training import TimeBudget, fit_captioner  # noqa: E402
-from keras_roleplay.utils.generation import make_generate_function  # noqa: E402
-from keras_roleplay.utils.mixed_precision import dtype_policy  # noqa: E402
-from keras_roleplay.utils.sampling import (  # noqa: E402
+from keras_roleplay.training import TimeBudget, fit_captioner
+from keras_roleplay.utils.generation import make_generate_function
+from keras_roleplay.utils.mixed_precision import dtype_policy
+from keras_roleplay.utils.sampling import (
     get_sampler,
     mask_next_token_logits,
     previous_tokens,
 )
-from keras_roleplay.utils.special_tokens import END_ID, START_ID  # noqa: E402
+from keras_roleplay.utils.special_tokens import END_ID, START_ID
 
 
 class TransformerCaptioner:

@@ -3,7 +3,7 @@
 Run: `python benchmarks/mixed_precision.py` (captioner_shapes_en, about 15
 minutes on 2 CPU cores), or `--presets role_vqa_en captioner_shapes_en`.
 
-For each preset recipe of `keras_roleplay.presets.recipes`, the whole run
+For each preset recipe of `keras_roleplay.training.recipes`, the whole run
 (build, `fit`, as `scripts/train_presets.py` does it) under `float32` and
 under `mixed_bfloat16`, alternating which goes first from round to round;
 then the held-out scores of each model, loaded back in float32 as users get
@@ -17,12 +17,13 @@ import statistics
 import tempfile
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 
-import keras  # noqa: E402
+# isort: split
+import keras
 
-from keras_roleplay.presets.recipes import RECIPES  # noqa: E402
-from keras_roleplay.utils.mixed_precision import (  # noqa: E402
+from keras_roleplay.training.recipes import RECIPES
+from keras_roleplay.utils.mixed_precision import (
     best_dtype_policy,
     dtype_policy,
 )

@@ -21,16 +21,18 @@ import statistics
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
+
+# isort: split
 sys.path.insert(0, os.path.dirname(__file__))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from timing import alternating_epochs  # noqa: E402
+import keras
+import numpy as np
+from timing import alternating_epochs
 
-from keras_roleplay.applications import RoleResponder  # noqa: E402
-from keras_roleplay.data.text import END_ID  # noqa: E402
-from keras_roleplay.datasets import role_vqa, shakespeare  # noqa: E402
+from keras_roleplay.applications import RoleResponder
+from keras_roleplay.data.text import END_ID
+from keras_roleplay.datasets import role_vqa, shakespeare
 
 
 def text_data(count):

@@ -17,17 +17,19 @@ import argparse
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
+
+# isort: split
 sys.path.insert(0, os.path.dirname(__file__))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from timing import alternating_epochs  # noqa: E402
+import keras
+import numpy as np
+from timing import alternating_epochs
 
-from keras_roleplay.applications import RoleResponder  # noqa: E402
-from keras_roleplay.presets.recipes import SHAKESPEARE_PRESET_SIZE  # noqa: E402
-from keras_roleplay.utils.mixed_precision import dtype_policy  # noqa: E402
-from keras_roleplay.utils.special_tokens import GENERATION_TOKENS  # noqa: E402
+from keras_roleplay.applications import RoleResponder
+from keras_roleplay.training.recipes import SHAKESPEARE_PRESET_SIZE
+from keras_roleplay.utils.mixed_precision import dtype_policy
+from keras_roleplay.utils.special_tokens import GENERATION_TOKENS
 
 BATCH = 64
 

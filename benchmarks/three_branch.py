@@ -1,14 +1,14 @@
-"""Benchmark: ThreeBranchClassifier against the hand-written seed model, and the
+"""Benchmark: ThreeBranchClassifier against the same network written by hand, and the
 input pipeline against what the model consumes.
 
 Run: `python benchmarks/three_branch.py` (about 3 minutes on 2 CPU cores).
 
 1. `fit` throughput (samples/s) of `ThreeBranchClassifier` configured as the
-   seed-000 model against the seed-000 code made to run (same layers, same
-   data), with `jit_compile=False` and `True`. Runs alternate between the two
-   models and the median of the repeats is reported, so machine noise hits
-   both alike. The ratio ours / reference should be about 1: the subclass adds
-   no work per step.
+   minimal three-branch network against the same network written by hand
+   (same layers, same data), with `jit_compile=False` and `True`. Runs
+   alternate between the two models and the median of the repeats is
+   reported, so machine noise hits both alike. The ratio ours / reference
+   should be about 1: the subclass adds no work per step.
 2. Input pipeline throughput: a first (uncached) pass over the CSV-manifest
    pipeline from real PNG and WAV files (decode, resize, tokenize, log-mel),
    and over the in-memory bundled-data pipeline, against the `fit` throughput
@@ -16,29 +16,28 @@ Run: `python benchmarks/three_branch.py` (about 3 minutes on 2 CPU cores).
 """
 
 import argparse
-import os
 import tempfile
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from timing import alternating_epochs  # noqa: E402  (benchmarks/timing.py)
+# isort: split
+import keras
+import numpy as np
+import tensorflow as tf
+from timing import alternating_epochs  # benchmarks/timing.py
 
-from keras_roleplay.applications import ThreeBranchClassifier  # noqa: E402
-from keras_roleplay.data import multimodal_dataset_from_manifest  # noqa: E402
-from keras_roleplay.datasets import multimodal_agreement  # noqa: E402
+from keras_roleplay.applications import ThreeBranchClassifier
+from keras_roleplay.data import multimodal_dataset_from_manifest
+from keras_roleplay.datasets import multimodal_agreement
 
 
-def seed_000_model():
-    """Seed 000's code, made to run: the hand-written reference."""
+def minimal_reference_model():
+    """The minimal three-branch network, written by hand in Keras: the reference."""
     image = keras.Input((64, 64, 3), name="image")
     text = keras.Input((128,), name="text")
     audio = keras.Input((128,), name="audio")
-    # The seed feeds raw pixels to the conv; made to run, it scales them to
-    # [0, 1] first, as ThreeBranchClassifier does inside the model.
+    # Raw pixels scaled to [0, 1] first, as ThreeBranchClassifier does inside the model.
     scaled = keras.layers.Rescaling(1.0 / 255)(image)
     x_image = keras.layers.Conv2D(32, (3, 3), activation="relu")(scaled)
     x_image = keras.layers.Flatten()(x_image)
@@ -46,14 +45,14 @@ def seed_000_model():
     x_audio = keras.layers.Dense(64, activation="relu")(audio)
     concatenated = keras.layers.Concatenate()([x_image, x_text, x_audio])
     output = keras.layers.Dense(1, activation="sigmoid")(concatenated)
-    # Named dict inputs, as ours: the seed's list of inputs feeds through a
+    # Named dict inputs, as ours: a list of inputs feeds through a
     # slower path in Keras' data adapter, which would flatter our model.
     return keras.Model(
         inputs={"image": image, "text": text, "audio": audio}, outputs=output
     )
 
 
-def ours_as_seed_000():
+def ours_as_minimal_network():
     return ThreeBranchClassifier(
         image_shape=(64, 64, 3),
         text_length=128,
@@ -100,9 +99,9 @@ def benchmark_fit(num_samples, rounds, batch_size=32):
     rows = []
     for jit_compile in (False, True):
         keras.utils.set_random_seed(0)
-        ours = compiled(ours_as_seed_000(), jit_compile, dataset)
+        ours = compiled(ours_as_minimal_network(), jit_compile, dataset)
         keras.utils.set_random_seed(0)
-        reference = compiled(seed_000_model(), jit_compile, dataset)
+        reference = compiled(minimal_reference_model(), jit_compile, dataset)
         ours_s, reference_s, ratio = alternating_epochs(
             ours, reference, dataset, rounds
         )
@@ -158,7 +157,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=12)
     args = parser.parse_args()
 
-    print("== fit throughput: ThreeBranchClassifier (seed-000 config) vs seed-000 code")
+    print(
+        "== fit throughput: ThreeBranchClassifier (minimal config) "
+        "vs the hand-written network"
+    )
     print(
         f"   {args.samples} samples, batch 32; {args.rounds} rounds of one epoch "
         "per model, alternating; ratio = median of per-round ratios"

@@ -13,44 +13,33 @@ import os
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from keras_roleplay.applications import (  # noqa: E402
+from keras_roleplay.applications import (
     DualEncoder,
     MultimodalPretrainer,
     ThreeBranchClassifier,
     VGG16LSTMCaptioner,
 )
-from keras_roleplay.datasets import (  # noqa: E402
+from keras_roleplay.datasets import (
     multimodal_agreement,
     role_vqa,
     shakespeare,
     shapes_captions,
 )
-from keras_roleplay.metrics import (  # noqa: E402
+from keras_roleplay.metrics import (
     caption_bleu,
     recall_at_k,
 )
-from keras_roleplay.models.role_responder.role_guidance import (  # noqa: E402
+from keras_roleplay.models.role_responder.role_guidance import (
     DEMO_ROLE_GUIDANCE,
 )
-from keras_roleplay.models.role_responder.tokenizer import (  # noqa: E402
+from keras_roleplay.models.role_responder.role_responder_tokenizer import (
     build_dialogue_vocabulary,
 )
-from keras_roleplay.presets.recipes import (  # noqa: E402
-    SHAKESPEARE_CHARACTERS,
-    SHAKESPEARE_SIZE,
-    role_vqa_responder,
-    shakespeare_data,
-    shakespeare_judge,
-    shakespeare_responder,
-    shakespeare_scores,
-)
-from keras_roleplay.tensorflow_logs import tensorflow_logs_to  # noqa: E402
-from keras_roleplay.training import (  # noqa: E402
+from keras_roleplay.tensorflow_logs import tensorflow_logs_to
+from keras_roleplay.training import (
     compare_role_adaptation,
     evaluate_replies,
     fit_captioner,
@@ -61,9 +50,19 @@ from keras_roleplay.training import (  # noqa: E402
     summarize_role_adaptation,
     train_role_judge,
 )
-from keras_roleplay.utils.machine import describe_machine  # noqa: E402
-from keras_roleplay.utils.mixed_precision import dtype_policy  # noqa: E402
-from keras_roleplay.utils.progress import EpochProgress  # noqa: E402
+from keras_roleplay.training.recipes import (
+    SHAKESPEARE_CHARACTERS,
+    SHAKESPEARE_SIZE,
+    role_vqa_responder,
+    shakespeare_data,
+    shakespeare_judge,
+    shakespeare_responder,
+    shakespeare_scores,
+)
+from keras_roleplay.utils.machine import describe_machine
+from keras_roleplay.utils.mixed_precision import dtype_policy
+from keras_roleplay.utils.progress import EpochProgress
+from keras_roleplay.utils.warning_lines import one_line_warnings
 
 ABLATIONS = {
     "image+text+audio": ("image", "text", "audio"),
@@ -451,7 +450,7 @@ def run_shakespeare(quick=False, log=print):
     plays' exchanges outside the held-out scenes): one role-tuned from
     scratch on the 10 characters' training speeches, one pretrained first
     without roles on every exchange of the plays outside the held-out
-    scenes (pretrain, then adapt: `presets.recipes.train_shakespeare_responder`'s
+    scenes (pretrain, then adapt: `training.recipes.train_shakespeare_responder`'s
     recipe at the demo's size). For each: held-out perplexity with the true
     role, a shuffled role and no role; how often the model itself finds the
     real reply most likely under its true speaker (`speaker_accuracy`);
@@ -699,6 +698,7 @@ def main(argv=None):
         "--output", default="demo_results.json", help="JSON results file"
     )
     args = parser.parse_args(argv)
+    one_line_warnings()
     unknown = [m for m in args.models if m not in JOBS]
     if unknown:
         parser.error(f"unknown model(s) {unknown}; choose from {list(JOBS)}")

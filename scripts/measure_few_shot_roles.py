@@ -21,18 +21,18 @@ Usage:
 """
 
 import argparse
-import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 
-from keras_roleplay.applications import RoleResponder  # noqa: E402
-from keras_roleplay.datasets import shakespeare  # noqa: E402
-from keras_roleplay.presets.recipes import shakespeare_data  # noqa: E402
-from keras_roleplay.training import (  # noqa: E402
+# isort: split
+from keras_roleplay.applications import RoleResponder
+from keras_roleplay.datasets import shakespeare
+from keras_roleplay.training import (
     compare_role_adaptation,
     summarize_role_adaptation,
 )
+from keras_roleplay.training.recipes import shakespeare_data
 
 
 def format_table(rows):

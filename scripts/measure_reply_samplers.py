@@ -16,21 +16,21 @@ Usage:
 """
 
 import argparse
-import os
 import re
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+# isort: split
+import keras
+import numpy as np
 
-from keras_roleplay.applications import RoleResponder  # noqa: E402
-from keras_roleplay.metrics.role_play import reply_perplexity  # noqa: E402
-from keras_roleplay.presets.recipes import (  # noqa: E402
+from keras_roleplay.applications import RoleResponder
+from keras_roleplay.metrics.role_play import reply_perplexity
+from keras_roleplay.training import evaluate_replies
+from keras_roleplay.training.recipes import (
     shakespeare_data,
     shakespeare_judge,
 )
-from keras_roleplay.training import evaluate_replies  # noqa: E402
 
 CANDIDATES = {
     "greedy": dict(sampler="greedy"),

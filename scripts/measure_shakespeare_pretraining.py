@@ -16,21 +16,21 @@ Usage:
 """
 
 import argparse
-import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+# isort: split
+import keras
+import numpy as np
 
-from keras_roleplay.applications import RoleResponder  # noqa: E402
-from keras_roleplay.datasets import shakespeare  # noqa: E402
-from keras_roleplay.metrics import reply_perplexity  # noqa: E402
-from keras_roleplay.models.role_responder.tokenizer import (  # noqa: E402
+from keras_roleplay.applications import RoleResponder
+from keras_roleplay.datasets import shakespeare
+from keras_roleplay.metrics import reply_perplexity
+from keras_roleplay.models.role_responder.role_responder_tokenizer import (
     build_dialogue_vocabulary,
 )
-from keras_roleplay.training import fit_responder, pretrain_responder  # noqa: E402
+from keras_roleplay.training import fit_responder, pretrain_responder
 
 
 def main():

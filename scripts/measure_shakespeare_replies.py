@@ -35,29 +35,30 @@ import argparse
 import json
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+# isort: split
+import keras
+import numpy as np
 
-from keras_roleplay.applications import RoleResponder  # noqa: E402
-from keras_roleplay.data.sentences import ends_a_sentence  # noqa: E402
-from keras_roleplay.metrics import (  # noqa: E402
+from keras_roleplay.applications import RoleResponder
+from keras_roleplay.data.sentences import ends_a_sentence
+from keras_roleplay.metrics import (
     KneserNeyLanguageModel,
     reply_nats_per_character,
     reply_perplexity,
     role_accuracy,
 )
-from keras_roleplay.models.role_responder.role_guidance import (  # noqa: E402
+from keras_roleplay.models.role_responder.role_guidance import (
     DIALOGUE_DECODING,
 )
-from keras_roleplay.presets import CARD_FILE  # noqa: E402
-from keras_roleplay.presets.recipes import (  # noqa: E402
+from keras_roleplay.presets import CARD_FILE
+from keras_roleplay.training import evaluate_replies
+from keras_roleplay.training.recipes import (
     shakespeare_data,
     shakespeare_judge,
 )
-from keras_roleplay.training import evaluate_replies  # noqa: E402
-from keras_roleplay.utils.presets import _preset_folder  # noqa: E402
+from keras_roleplay.utils.presets import _preset_folder
 
 RULES = {
     "default (whole words)": {},

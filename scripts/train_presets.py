@@ -1,6 +1,6 @@
 """Rebuilds the presets shipped in keras_roleplay/presets/ from the bundled data.
 
-For each preset (recipes in `keras_roleplay.presets.recipes`): train it,
+For each preset (recipes in `keras_roleplay.training.recipes`): train it,
 seeded, with the best dtype policy of this machine
 (`keras_roleplay.utils.set_best_dtype_policy`: `mixed_bfloat16` where bf16
 is native); save it as a preset; load it back as a user would
@@ -24,15 +24,16 @@ import sys
 import tempfile
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 
-import keras  # noqa: E402
+# isort: split
+import keras
 
-from keras_roleplay.presets import CARD_FILE  # noqa: E402
-from keras_roleplay.presets.recipes import RECIPES  # noqa: E402
-from keras_roleplay.utils.mixed_precision import dtype_policy  # noqa: E402
-from keras_roleplay.utils.presets import SHIPPED  # noqa: E402
-from keras_roleplay.version import __version__  # noqa: E402
+from keras_roleplay.presets import CARD_FILE
+from keras_roleplay.training.recipes import RECIPES
+from keras_roleplay.utils.mixed_precision import dtype_policy
+from keras_roleplay.utils.presets import SHIPPED
+from keras_roleplay.version import __version__
 
 
 def folder_size(folder):

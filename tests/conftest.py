@@ -27,7 +27,8 @@ def _fixed_seed():
 # The longest units, seconds under `make test` on 2 cores without AVX-512
 # (one thread each; clean-clone run of the whole suite): the other backends
 # (about 250, one module: the TensorFlow reference and a process per
-# backend), the ablation (390), tutorial 03 (295), the demo's tests (230).
+# backend), the full-size fusions (the ablation was 390 before it moved to
+# benchmarks/), tutorial 03 (295), the demo's tests (230).
 # They start first.
 LONGEST_FIRST = (
     "tests/backends/",

@@ -8,7 +8,7 @@ import pytest
 
 from keras_roleplay.datasets import shakespeare, shapes_captions
 from keras_roleplay.demo import format_table, run_captioner, run_shakespeare
-from keras_roleplay.presets import recipes
+from keras_roleplay.training.recipes import shakespeare_recipe
 
 
 def test_format_table_aligns_columns():
@@ -44,8 +44,9 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
             # role_vqa only: it trains an image model, a judge and scores
             # both, which is what a demo job does; the other jobs run on a
             # few examples below (their recipes learn in tests/training,
-            # tests/applications and the tutorials), three_branch's bars
-            # in tests/applications/test_three_branch_ablation.py, and
+            # tests/models, tests/applications and the tutorials),
+            # three_branch's bars in benchmarks/three_branch_ablation.py
+            # (and its fusions in tests/applications), and
             # role_vqa_zh is run_role_vqa in Chinese (the Chinese model is
             # tested through its preset). Each job here costs minutes on
             # the CI machine's single thread per worker.
@@ -126,7 +127,7 @@ def test_shakespeare_job_on_a_few_speeches(monkeypatch):
         )
 
     monkeypatch.setattr(shakespeare, "load_data", few_speeches)
-    monkeypatch.setattr(recipes, "SHAKESPEARE_QUICK_EXCHANGES", 300)
+    monkeypatch.setattr(shakespeare_recipe, "SHAKESPEARE_QUICK_EXCHANGES", 300)
     lines = []
     rows = {
         (row["model"].split(", ")[1].rstrip("]"), row["metric"]): row

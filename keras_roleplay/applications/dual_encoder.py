@@ -21,6 +21,7 @@ from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.optional_tensorflow import require_tensorflow
 from keras_roleplay.utils.pipeline import finish_pipeline
 from keras_roleplay.utils.pooling import masked_mean
+from keras_roleplay.utils.quantization import dtype_config, requantize, split_dtype
 from keras_roleplay.utils.validation import (
     check_positive_int,
     check_rate,
@@ -93,6 +94,10 @@ class DualEncoder(ModelDefaultsMixin, keras.Model):
         name="dual_encoder",
         **kwargs,
     ):
+        # A quantized model's saved `dtype` names its int8 layers.
+        dtype, quantized = split_dtype(kwargs.pop("dtype", None))
+        if dtype is not None:
+            kwargs["dtype"] = dtype
         vocabulary = _check_vocabulary(vocabulary)
         image_shape = tuple(image_shape)
         if len(image_shape) != 3 or image_shape[-1] != 3:
@@ -147,6 +152,7 @@ class DualEncoder(ModelDefaultsMixin, keras.Model):
             name=name,
             **kwargs,
         )
+        requantize(self, quantized)
         self.vocabulary = vocabulary
         self.image_shape = image_shape
         self.sequence_length = sequence_length
@@ -163,6 +169,9 @@ class DualEncoder(ModelDefaultsMixin, keras.Model):
             lowercase=True,
             oov_token=UNK_TOKEN,
         )
+        # A layer without weights that is called outside the graph, so never
+        # built: marked built, or `quantize` refuses the whole model.
+        self.tokenizer.built = True
         # Encoders over the same layers, built once (not tracked: their
         # weights are the model's).
         object.__setattr__(self, "_image_encoder", keras.Model(image, image_embedding))
@@ -290,6 +299,15 @@ class DualEncoder(ModelDefaultsMixin, keras.Model):
         """Ranks `texts` for each of `images`: `(indices, scores)`, best first."""
         return _top_k(self.encode_images(images) @ self.encode_texts(texts).T, k)
 
+    def quantize(self, mode=None, **kwargs):
+        """`keras.Model.quantize`; the encoders' predict functions are traced anew.
+
+        (A function traced before quantizing would read the float weights.)
+        """
+        super().quantize(mode, **kwargs)
+        for encoder in (self._image_encoder, self._text_encoder):
+            encoder.predict_function = None
+
     def get_config(self):
         return {
             "vocabulary": list(self.vocabulary),
@@ -302,6 +320,7 @@ class DualEncoder(ModelDefaultsMixin, keras.Model):
             "cnn_filters": list(self.cnn_filters),
             "dropout": self.dropout,
             "temperature": self.temperature,
+            **dtype_config(self, None),
             "name": self.name,
             "trainable": self.trainable,
         }

@@ -11,6 +11,7 @@ from keras_roleplay.utils.mixed_precision import dtype_policy
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.pooling import masked_mean
 from keras_roleplay.utils.presets import PresetMixin
+from keras_roleplay.utils.quantization import dtype_config, requantize, split_dtype
 from keras_roleplay.utils.validation import (
     check_choice,
     check_positive_int,
@@ -50,7 +51,8 @@ class ThreeBranchClassifier(PresetMixin, ModelDefaultsMixin, keras.Model):
     `modalities=("image", "audio")`, say) are ignored, so one dataset feeds
     every ablation.
 
-    The seed-000 model is `ThreeBranchClassifier(image_filters=(32,),
+    The minimal three-branch network (one convolution, one dense layer a
+    branch, concatenated into the output) is `ThreeBranchClassifier(image_filters=(32,),
     image_pooling="flatten", image_units=0, head_units=0)`.
 
     Args:
@@ -187,7 +189,8 @@ class ThreeBranchClassifier(PresetMixin, ModelDefaultsMixin, keras.Model):
         # === Layers and functional model ===
         # Every layer under the model's dtype policy, if one is given (built
         # before `Model.__init__`, they would take the global one).
-        dtype = kwargs.pop("dtype", None)
+        # A quantized model's saved `dtype` also names its int8 layers.
+        dtype, quantized = split_dtype(kwargs.pop("dtype", None))
         with dtype_policy(dtype) if dtype is not None else contextlib.nullcontext():
             inputs = {}
             features = []
@@ -234,6 +237,7 @@ class ThreeBranchClassifier(PresetMixin, ModelDefaultsMixin, keras.Model):
                 name="predictions",
             )(x)
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        requantize(self, quantized)
         self._dtype_argument = (
             None if dtype is None else keras.dtype_policies.get(dtype).name
         )
@@ -373,7 +377,7 @@ class ThreeBranchClassifier(PresetMixin, ModelDefaultsMixin, keras.Model):
             "audio_filters": self.audio_filters,
             "head_units": self.head_units,
             "dropout": self.dropout,
-            **({} if self._dtype_argument is None else {"dtype": self._dtype_argument}),
+            **dtype_config(self, self._dtype_argument),
             "name": self.name,
             "trainable": self.trainable,
         }

@@ -55,7 +55,7 @@ def whole_sentences(texts, tokenizer, max_tokens):
 
     Example:
 
-    >>> from keras_roleplay.models.role_responder.tokenizer import (
+    >>> from keras_roleplay.models.role_responder.role_responder_tokenizer import (
     ...     RoleResponderTokenizer, build_dialogue_vocabulary)
     >>> text = "Good morrow. I would speak with you, my lord"
     >>> tokenizer = RoleResponderTokenizer(build_dialogue_vocabulary([text]))

@@ -72,6 +72,13 @@ class ContrastiveSimilarity(keras.layers.Layer):
     def compute_output_shape(self, text_embedding_shape, image_embedding_shape):
         return (text_embedding_shape[0], image_embedding_shape[0])
 
+    def compute_output_spec(self, text_embedding, image_embedding):
+        # Keras' default cannot take both tensors by keyword.
+        return keras.KerasTensor(
+            self.compute_output_shape(text_embedding.shape, image_embedding.shape),
+            dtype=self.compute_dtype,
+        )
+
     def get_config(self):
         return {
             **super().get_config(),

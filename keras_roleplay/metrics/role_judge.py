@@ -10,6 +10,7 @@ from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.optional_tensorflow import require_tensorflow, tf
 from keras_roleplay.utils.pipeline import finish_pipeline
 from keras_roleplay.utils.presets import PresetMixin
+from keras_roleplay.utils.quantization import dtype_config, requantize, split_dtype
 from keras_roleplay.utils.validation import check_positive_int, check_rate
 
 
@@ -60,6 +61,10 @@ class RoleJudge(PresetMixin, ModelDefaultsMixin, keras.Model):
         name="role_judge",
         **kwargs,
     ):
+        # A quantized model's saved `dtype` names its int8 layers.
+        dtype, quantized = split_dtype(kwargs.pop("dtype", None))
+        if dtype is not None:
+            kwargs["dtype"] = dtype
         if isinstance(vocabulary, (str, bytes)) or not hasattr(vocabulary, "__iter__"):
             raise TypeError(
                 f"`vocabulary` must be a list of tokens. Received: {vocabulary!r:.60}"
@@ -96,6 +101,7 @@ class RoleJudge(PresetMixin, ModelDefaultsMixin, keras.Model):
         x = keras.layers.Dropout(dropout, name="dropout")(x)
         outputs = keras.layers.Dense(len(roles), dtype="float32", name="role_logits")(x)
         super().__init__(inputs=tokens, outputs=outputs, name=name, **kwargs)
+        requantize(self, quantized)
         self.vocabulary = vocabulary
         self.roles = roles
         self.sequence_length = sequence_length
@@ -182,6 +188,7 @@ class RoleJudge(PresetMixin, ModelDefaultsMixin, keras.Model):
             "hidden_dim": self.hidden_dim,
             "num_heads": self.num_heads,
             "dropout": self.dropout,
+            **dtype_config(self, None),
             "name": self.name,
             "trainable": self.trainable,
         }

@@ -112,6 +112,16 @@ class GenerativeTask(PresetMixin, ModelDefaultsMixin, keras.Model):
 
     # === Generation ===
 
+    def quantize(self, mode=None, **kwargs):
+        """`keras.Model.quantize`, then the decoding functions are traced anew.
+
+        A decoding function compiled before quantizing would go on reading
+        the float weights. The quantized model saves and loads
+        (`utils.quantization`).
+        """
+        super().quantize(mode, **kwargs)
+        self._generate_functions.clear()
+
     def _get_sampler(self, sampler, num_beams, k, seed, **options):
         """The memoised KerasHub sampler (`utils.sampling.get_sampler`)."""
         return get_sampler(self._samplers, sampler, num_beams, k, seed, **options)

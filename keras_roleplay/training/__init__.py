@@ -11,9 +11,10 @@ from keras_roleplay.training.exact_backup import ExactBackupAndRestore
 from keras_roleplay.training.few_shot import (
     RoleStart,
     adapt_to_role,
-    add_roles,
-    compare_role_adaptation,
     meta_learn_role_start,
+)
+from keras_roleplay.training.role_adaptation_comparison import (
+    compare_role_adaptation,
     summarize_role_adaptation,
 )
 from keras_roleplay.training.role_play import (
@@ -23,6 +24,7 @@ from keras_roleplay.training.role_play import (
     train_role_judge,
     warmup_cosine_adamw,
 )
+from keras_roleplay.training.role_slots import add_roles
 from keras_roleplay.training.time_budget import TimeBudget, warmup_cosine_rate
 
 __all__ = [

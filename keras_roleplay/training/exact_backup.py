@@ -60,7 +60,8 @@ class ExactBackupAndRestore(keras.callbacks.Callback):
     >>> data = multimodal_dataset_from_arrays(np.zeros(8, "int32"),
     ...     text=np.ones((8, 3)), batch_size=4, shuffle=True, seed=0)
     >>> backup = ExactBackupAndRestore(tempfile.mkdtemp())
-    >>> history = model.fit(data, epochs=2, callbacks=[backup], verbose=0)
+    >>> history = model.fit(data, epochs=2, callbacks=[backup], verbose=0,
+    ...                     shuffle=False)  # the pipeline shuffles
     >>> len(history.history["loss"])
     2
     """

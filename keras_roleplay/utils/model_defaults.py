@@ -31,8 +31,10 @@ class ModelDefaultsMixin:
     >>> x = {"image": np.zeros((2, 16, 16, 3)), "text": np.zeros((2, 4)),
     ...      "audio": np.zeros((2, 4))}
     >>> _ = model.fit(x, np.array([0, 1]), verbose=0)
-    >>> model.save("/tmp/classifier.keras")
-    >>> keras.models.load_model("/tmp/classifier.keras").compiled
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "classifier.keras")
+    >>> model.save(path)
+    >>> keras.models.load_model(path).compiled
     True
     """
 

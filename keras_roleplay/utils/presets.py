@@ -60,10 +60,12 @@ class PresetMixin:
     >>> model = RoleResponder.from_dialogues(
     ...     ["hello", "good day to you"], roles=["knight"], sequence_length=8,
     ...     hidden_dim=8, num_heads=2, num_layers=1)
-    >>> model.save_to_preset("/tmp/tiny_knight")
-    >>> sorted(os.listdir("/tmp/tiny_knight"))
+    >>> import tempfile
+    >>> folder = os.path.join(tempfile.mkdtemp(), "tiny_knight")
+    >>> model.save_to_preset(folder)
+    >>> sorted(os.listdir(folder))
     ['assets', 'config.json', 'metadata.json', 'model.weights.h5']
-    >>> again = RoleResponder.from_preset("/tmp/tiny_knight")
+    >>> again = RoleResponder.from_preset(folder)
     >>> again.generate("hello", role="knight") == model.generate(
     ...     "hello", role="knight")
     True

@@ -39,7 +39,7 @@ def _batch(batch=4, seed=0, **overrides):
     }
 
 
-def _seed_000_model():
+def _minimal_three_branch_model():
     """A hand-written three-branch network: the reference the model must match."""
     image = keras.Input((64, 64, 3), name="image")
     text = keras.Input((128,), name="text")
@@ -53,11 +53,11 @@ def _seed_000_model():
     return keras.Model({"image": image, "text": text, "audio": audio}, output)
 
 
-def test_seed_configuration_is_the_seed_000_model():
+def test_seed_configuration_is_the_minimal_three_branch_model():
     ours = ThreeBranchClassifier(
         image_filters=(32,), image_pooling="flatten", image_units=0, head_units=0
     )
-    reference = _seed_000_model()
+    reference = _minimal_three_branch_model()
     assert ours.count_params() == reference.count_params()
     # Same architecture: copying the weights layer by layer gives the same outputs.
     ours_layers = [layer for layer in ours.layers if layer.weights]

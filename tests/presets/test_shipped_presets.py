@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from keras_roleplay import presets
-from keras_roleplay.presets.recipes import RECIPES
+from keras_roleplay.training.recipes import RECIPES
 from keras_roleplay.utils.presets import SHIPPED
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -32,7 +32,7 @@ SCORE_IN_A_FRESH_PROCESS = textwrap.dedent(
     socket.socket.connect = no_network
     socket.create_connection = no_network
     from keras_roleplay import presets
-    from keras_roleplay.presets.recipes import RECIPES
+    from keras_roleplay.training.recipes import RECIPES
 
     scores = {}
     for name in sys.argv[1:]:

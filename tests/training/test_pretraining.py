@@ -6,7 +6,9 @@ import pytest
 from keras_roleplay.applications import RoleResponder
 from keras_roleplay.datasets import shakespeare
 from keras_roleplay.metrics import reply_perplexity
-from keras_roleplay.models.role_responder.tokenizer import build_dialogue_vocabulary
+from keras_roleplay.models.role_responder.role_responder_tokenizer import (
+    build_dialogue_vocabulary,
+)
 from keras_roleplay.training import fit_responder, pretrain_responder
 
 

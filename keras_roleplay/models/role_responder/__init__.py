@@ -1,11 +1,13 @@
 """The role responder in KerasHub's parts: backbone, tokenizer, preprocessor, task."""
 
-from keras_roleplay.models.role_responder.backbone import RoleResponderBackbone
-from keras_roleplay.models.role_responder.preprocessor import (
+from keras_roleplay.models.role_responder.role_responder import RoleResponder
+from keras_roleplay.models.role_responder.role_responder_backbone import (
+    RoleResponderBackbone,
+)
+from keras_roleplay.models.role_responder.role_responder_preprocessor import (
     RoleResponderPreprocessor,
 )
-from keras_roleplay.models.role_responder.role_responder import RoleResponder
-from keras_roleplay.models.role_responder.tokenizer import (
+from keras_roleplay.models.role_responder.role_responder_tokenizer import (
     RoleResponderTokenizer,
     build_dialogue_vocabulary,
 )

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_roleplay.models.vgg16_lstm_captioner.backbone import (
+from keras_roleplay.models.vgg16_lstm_captioner.vgg16_lstm_captioner_backbone import (
     VGG16LSTMCaptionerBackbone,
 )
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin

@@ -9,13 +9,13 @@ from keras import ops
 
 from keras_roleplay.data.captions import caption_lists
 from keras_roleplay.models.generative_task import GenerativeTask, delegated
-from keras_roleplay.models.vgg16_lstm_captioner.backbone import (
+from keras_roleplay.models.vgg16_lstm_captioner.vgg16_lstm_captioner_backbone import (
     VGG16LSTMCaptionerBackbone,
 )
-from keras_roleplay.models.vgg16_lstm_captioner.preprocessor import (
+from keras_roleplay.models.vgg16_lstm_captioner.vgg16_lstm_captioner_preprocessor import (  # noqa: E501
     VGG16LSTMCaptionerPreprocessor,
 )
-from keras_roleplay.models.vgg16_lstm_captioner.tokenizer import (
+from keras_roleplay.models.vgg16_lstm_captioner.vgg16_lstm_captioner_tokenizer import (
     build_caption_vocabulary,
 )
 from keras_roleplay.utils.compiling import compile_token_defaults

@@ -11,7 +11,9 @@ from keras_roleplay.models.generation_preprocessor import (
     GenerationPreprocessor,
     fixed_at_construction,
 )
-from keras_roleplay.models.role_responder.tokenizer import RoleResponderTokenizer
+from keras_roleplay.models.role_responder.role_responder_tokenizer import (
+    RoleResponderTokenizer,
+)
 from keras_roleplay.utils.image_size import resize_to_model
 from keras_roleplay.utils.optional_tensorflow import tf
 from keras_roleplay.utils.pipeline import PARALLEL_CALLS, finish_pipeline
@@ -51,7 +53,7 @@ class RoleResponderPreprocessor(GenerationPreprocessor):
     Example:
 
     >>> import numpy as np
-    >>> from keras_roleplay.models.role_responder.tokenizer import (
+    >>> from keras_roleplay.models.role_responder.role_responder_tokenizer import (
     ...     build_dialogue_vocabulary)
     >>> preprocessor = RoleResponderPreprocessor(
     ...     build_dialogue_vocabulary(["hello", "good day"]), roles=["knight"],
@@ -141,7 +143,7 @@ class RoleResponderPreprocessor(GenerationPreprocessor):
 
         Example:
 
-        >>> from keras_roleplay.models.role_responder.tokenizer import (
+        >>> from keras_roleplay.models.role_responder.role_responder_tokenizer import (
         ...     build_dialogue_vocabulary)
         >>> preprocessor = RoleResponderPreprocessor(
         ...     build_dialogue_vocabulary(["good day , my lord"]), roles=["a"])

@@ -16,6 +16,7 @@ from keras_roleplay.models.image_encoders import (
     small_cnn_encoder,
     vgg16_encoder,
 )
+from keras_roleplay.utils.quantization import dtype_config, requantize, split_dtype
 from keras_roleplay.utils.special_tokens import PAD_ID
 from keras_roleplay.utils.validation import (
     check_choice,
@@ -154,8 +155,9 @@ class RoleResponderBackbone(keras.Model):
         dropout = check_rate("dropout", dropout)
         # Every layer gets the model's dtype policy (KerasHub backbones do
         # the same): built before `Model.__init__`, they would otherwise
-        # take the global one. The logits stay float32.
-        dtype = kwargs.pop("dtype", None)
+        # take the global one. The logits stay float32. A quantized model's
+        # saved `dtype` also names its int8 layers (`utils.quantization`).
+        dtype, quantized = split_dtype(kwargs.pop("dtype", None))
 
         # === Inputs ===
         role = keras.Input(shape=(), dtype="int32", name="role")
@@ -300,6 +302,7 @@ class RoleResponderBackbone(keras.Model):
             },
         )
         object.__setattr__(self, "_encoder_model", None)
+        requantize(self, quantized)
 
         # === Config ===
         self.vocabulary_size = vocabulary_size
@@ -442,7 +445,7 @@ class RoleResponderBackbone(keras.Model):
             "dropout": self.dropout,
             "bidirectional_fusion": self.bidirectional_fusion,
             "use_role": self.use_role,
-            **({} if self._dtype_argument is None else {"dtype": self._dtype_argument}),
+            **dtype_config(self, self._dtype_argument),
             "name": self.name,
             "trainable": self.trainable,
         }

@@ -8,7 +8,7 @@ from keras_roleplay.models.generation_preprocessor import (
     GenerationPreprocessor,
     fixed_at_construction,
 )
-from keras_roleplay.models.vgg16_lstm_captioner.tokenizer import (
+from keras_roleplay.models.vgg16_lstm_captioner.vgg16_lstm_captioner_tokenizer import (
     VGG16LSTMCaptionerTokenizer,
 )
 from keras_roleplay.utils.image_size import resize_to_model
@@ -39,7 +39,7 @@ class VGG16LSTMCaptionerPreprocessor(GenerationPreprocessor):
     Example:
 
     >>> import numpy as np
-    >>> from keras_roleplay.models.vgg16_lstm_captioner.tokenizer import (
+    >>> from keras_roleplay.models.vgg16_lstm_captioner import (
     ...     build_caption_vocabulary)
     >>> preprocessor = VGG16LSTMCaptionerPreprocessor(
     ...     build_caption_vocabulary(["a red circle"]), sequence_length=12,

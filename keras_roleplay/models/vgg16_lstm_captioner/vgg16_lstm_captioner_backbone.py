@@ -8,6 +8,7 @@ from keras_roleplay.models.image_encoders import (
     vgg16_auto_feature_layer,
     vgg16_encoder,
 )
+from keras_roleplay.utils.quantization import dtype_config, requantize, split_dtype
 from keras_roleplay.utils.validation import check_positive_int, check_rate, check_shape
 
 
@@ -89,6 +90,10 @@ class VGG16LSTMCaptionerBackbone(keras.Model):
         **kwargs,
     ):
         # === Argument checks ===
+        # A quantized model's saved `dtype` names its int8 layers.
+        dtype, quantized = split_dtype(kwargs.pop("dtype", None))
+        if dtype is not None:
+            kwargs["dtype"] = dtype
         vocabulary_size = check_positive_int("vocabulary_size", vocabulary_size)
         sequence_length = check_positive_int("sequence_length", sequence_length)
         image_shape = check_shape("image_shape", image_shape, (3,), "height, width, 3")
@@ -169,6 +174,7 @@ class VGG16LSTMCaptionerBackbone(keras.Model):
         object.__setattr__(
             self, "_encoder_model", keras.Model(image, [regions, *state])
         )
+        requantize(self, quantized)
 
         # === Config ===
         self.vocabulary_size = vocabulary_size
@@ -231,6 +237,7 @@ class VGG16LSTMCaptionerBackbone(keras.Model):
             "lstm_units": self.lstm_units,
             "dropout": self.dropout,
             "image_preprocessing": self.image_preprocessing,
+            **dtype_config(self, None),
             "name": self.name,
             "trainable": self.trainable,
         }

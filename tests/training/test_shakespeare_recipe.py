@@ -2,8 +2,8 @@ import keras
 import numpy as np
 
 from keras_roleplay.applications import RoleResponder
-from keras_roleplay.presets.recipes import ROLE_LAYERS, only_roles_trainable
 from keras_roleplay.training import fit_responder
+from keras_roleplay.training.recipes import ROLE_LAYERS, only_roles_trainable
 
 
 def test_the_role_stage_trains_the_roles_alone_and_restores_the_flags():
