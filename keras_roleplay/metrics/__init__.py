@@ -1,7 +1,8 @@
 """Evaluation helpers, built on KerasHub metrics (`Bleu`, `RougeL`, `Perplexity`),
-retrieval recall, and a Kneser-Ney n-gram model for fluency."""
+caption CIDEr-D, retrieval recall, and a Kneser-Ney n-gram model for fluency."""
 
 from keras_roleplay.metrics.captioning import caption_bleu
+from keras_roleplay.metrics.cider import CiderD, caption_cider_d
 from keras_roleplay.metrics.ngram_fluency import KneserNeyLanguageModel, word_tokens
 from keras_roleplay.metrics.retrieval import recall_at_k
 from keras_roleplay.metrics.role_judge import RoleJudge
@@ -16,8 +17,10 @@ from keras_roleplay.metrics.role_play import (
 
 __all__ = [
     "KneserNeyLanguageModel",
+    "CiderD",
     "RoleJudge",
     "caption_bleu",
+    "caption_cider_d",
     "recall_at_k",
     "distinct_n",
     "reply_nats_per_character",

@@ -2,7 +2,7 @@
 
 from keras_roleplay.applications import VGG16LSTMCaptioner
 from keras_roleplay.datasets import shapes_captions
-from keras_roleplay.metrics import caption_bleu
+from keras_roleplay.metrics import caption_bleu, caption_cider_d
 from keras_roleplay.training.recipes.recipe import Recipe
 from keras_roleplay.utils.progress import EpochLog
 
@@ -46,14 +46,16 @@ def _evaluate_captioner(language):
     def evaluate(model, load, quick):
         _, _, test = _caption_data(language, quick)
         references = [list(c) for c in test["captions"]]
-        return {
-            f"test BLEU-4 ({sampler})": caption_bleu(
-                references,
-                model.generate(test["image"], sampler=sampler),
-                language=language,
+        scores = {}
+        for sampler in ("greedy", "beam"):
+            captions = model.generate(test["image"], sampler=sampler)
+            scores[f"test BLEU-4 ({sampler})"] = caption_bleu(
+                references, captions, language=language
             )["bleu_4"]
-            for sampler in ("greedy", "beam")
-        }
+            scores[f"test CIDEr-D ({sampler})"] = caption_cider_d(
+                references, captions, language=language
+            )
+        return scores
 
     return evaluate
 
