@@ -1,6 +1,7 @@
 """Training recipes: optimizer schedules, time budgets, exact resumes, role
 judges, role-play evaluation and pretraining, few-shot adaptation to a new
-role (MAML), the captioner's and the dual encoder's fits."""
+role (MAML), the captioner's and the dual encoder's fits, self-critical
+sequence training of the captioner on a reward (`rewards`)."""
 
 from keras_roleplay.training.captioning import fit_captioner
 from keras_roleplay.training.contrastive import (
@@ -25,11 +26,16 @@ from keras_roleplay.training.role_play import (
     warmup_cosine_adamw,
 )
 from keras_roleplay.training.role_slots import add_roles
+from keras_roleplay.training.self_critical import (
+    SelfCriticalBatches,
+    fit_self_critical,
+)
 from keras_roleplay.training.time_budget import TimeBudget, warmup_cosine_rate
 
 __all__ = [
     "ExactBackupAndRestore",
     "RoleStart",
+    "SelfCriticalBatches",
     "adapt_to_role",
     "add_roles",
     "compare_role_adaptation",
@@ -41,6 +47,7 @@ __all__ = [
     "fit_dual_encoder",
     "fit_multimodal_pretraining",
     "fit_responder",
+    "fit_self_critical",
     "pretrain_responder",
     "train_role_judge",
     "warmup_cosine_adamw",

@@ -1,0 +1,163 @@
+"""Sequence-level rewards for reward tuning: one number a generated text.
+
+A reward is any callable `reward(texts, batch)` that returns one float a
+text: `texts` are the generated captions or replies (strings), `batch` a
+dict of what they were generated from, one entry a text (`"references"`:
+each text's reference captions; `"role"`, `"context"`, `"image"`...).
+Rewards add up: `WeightedRewards({reward: weight, ...})` is a reward.
+
+- `CiderDReward(reference_groups)`: CIDEr-D against each text's references,
+  with the document frequencies of a training corpus (as self-critical
+  sequence training does, Rennie et al. 2017);
+- `BleuReward()`: sentence BLEU-4 (smoothed) against the references;
+- `RepetitionPenalty()`: minus the share of repeated word bigrams;
+- `WeightedRewards`: a weighted sum of rewards.
+
+Example:
+
+>>> reward = WeightedRewards({
+...     CiderDReward([["a red circle"], ["a blue square"]]): 1.0,
+...     RepetitionPenalty(): 0.5})
+>>> scores = reward(["a red circle", "a red a red a red"],
+...                 {"references": [["a red circle"], ["a red circle"]]})
+>>> bool(scores[0] > scores[1])
+True
+"""
+
+from collections import Counter
+
+import numpy as np
+
+from keras_roleplay.metrics.cider import CiderD, caption_words
+
+
+def _references(batch, count):
+    references = batch.get("references") if isinstance(batch, dict) else None
+    if references is None or len(references) != count:
+        raise ValueError(
+            "This reward compares texts with references: `batch` must hold "
+            f'"references", one list of captions a text ({count}). Received: '
+            f"{None if references is None else len(references)} entries"
+        )
+    return references
+
+
+class CiderDReward:
+    """CIDEr-D of each text against its references (`metrics.CiderD`).
+
+    Args:
+        reference_groups: the training corpus's reference groups, for the
+            n-grams' document frequencies.
+        language: `"en"` or `"zh"`.
+    """
+
+    def __init__(self, reference_groups, language="en"):
+        self.cider = CiderD(reference_groups, language=language)
+
+    def __call__(self, texts, batch):
+        return self.cider.score(texts, _references(batch, len(texts)))
+
+    def __repr__(self):
+        return "CiderDReward()"
+
+
+class BleuReward:
+    """Sentence BLEU of each text against its references, add-one smoothed.
+
+    Sentence-level BLEU with the +1 smoothing of Lin and Och (2004) on the
+    2- to 4-gram precisions, so that a short text with no 4-gram match
+    still gets a graded reward (corpus BLEU, `metrics.caption_bleu`, is the
+    evaluation metric; a reward needs one number a text).
+
+    Args:
+        max_order: the longest n-gram (4).
+        language: `"en"` or `"zh"`.
+    """
+
+    def __init__(self, max_order=4, language="en"):
+        self.max_order = int(max_order)
+        self.language = language
+
+    def _score(self, text, references):
+        words = caption_words(text, self.language)
+        if not words:
+            return 0.0
+        refs = [caption_words(r, self.language) for r in references]
+        log_precision = 0.0
+        for order in range(1, self.max_order + 1):
+            counts = Counter(
+                tuple(words[i : i + order]) for i in range(len(words) - order + 1)
+            )
+            most = Counter()
+            for ref in refs:
+                ref_counts = Counter(
+                    tuple(ref[i : i + order]) for i in range(len(ref) - order + 1)
+                )
+                most |= ref_counts
+            matches = sum(min(c, most[g]) for g, c in counts.items())
+            total = max(len(words) - order + 1, 0)
+            smooth = 0 if order == 1 else 1
+            if matches + smooth == 0 or total + smooth == 0:
+                return 0.0
+            log_precision += np.log((matches + smooth) / (total + smooth))
+        closest = min((abs(len(r) - len(words)), len(r)) for r in refs)[1]
+        brevity = min(0.0, 1.0 - closest / len(words))
+        return float(np.exp(brevity + log_precision / self.max_order))
+
+    def __call__(self, texts, batch):
+        references = _references(batch, len(texts))
+        return np.array(
+            [self._score(t, r) for t, r in zip(texts, references, strict=True)]
+        )
+
+    def __repr__(self):
+        return f"BleuReward(max_order={self.max_order})"
+
+
+class RepetitionPenalty:
+    """Minus the share of a text's word bigrams that repeat an earlier one.
+
+    0 for a text without a repeated bigram, towards -1 for "a red a red a
+    red"; a guard against the degenerate repetitions that sequence-level
+    training finds when its reward allows them.
+    """
+
+    def __call__(self, texts, batch=None):
+        scores = []
+        for text in texts:
+            words = str(text).split()
+            bigrams = list(zip(words, words[1:], strict=False))
+            repeated = len(bigrams) - len(set(bigrams))
+            scores.append(-repeated / len(bigrams) if bigrams else 0.0)
+        return np.array(scores)
+
+    def __repr__(self):
+        return "RepetitionPenalty()"
+
+
+class WeightedRewards:
+    """A weighted sum of rewards: itself a reward.
+
+    Args:
+        weights: `{reward: weight}`.
+    """
+
+    def __init__(self, weights):
+        if not weights:
+            raise ValueError("`weights` is empty: give at least one reward.")
+        for reward in weights:
+            if not callable(reward):
+                raise TypeError(
+                    f"Every key of `weights` must be a reward (a callable "
+                    f"`reward(texts, batch)`). Received: {reward!r:.60}"
+                )
+        self.weights = dict(weights)
+
+    def __call__(self, texts, batch):
+        total = np.zeros(len(texts))
+        for reward, weight in self.weights.items():
+            total += weight * np.asarray(reward(texts, batch), dtype="float64")
+        return total
+
+    def __repr__(self):
+        return f"WeightedRewards({self.weights!r})"

@@ -1,0 +1,144 @@
+"""Self-critical sequence training: the batches it builds, and that it learns."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_roleplay.applications import VGG16LSTMCaptioner
+from keras_roleplay.datasets import shapes_captions
+from keras_roleplay.metrics import CiderD
+from keras_roleplay.training.rewards import (
+    BleuReward,
+    CiderDReward,
+    RepetitionPenalty,
+    WeightedRewards,
+)
+from keras_roleplay.training.self_critical import (
+    SelfCriticalBatches,
+    fit_self_critical,
+)
+
+CAPTIONS = [["a red circle", "a circle"], ["a blue square", "a square"]]
+IMAGES = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+
+
+def _words(texts, batch):
+    return np.array([len(t.split()) for t in texts], "float64")
+
+
+def _tiny_captioner():
+    return VGG16LSTMCaptioner.from_captions(
+        CAPTIONS,
+        image_shape=(32, 32, 3),
+        feature_layer="block2_pool",
+        sequence_length=12,
+        embedding_dim=8,
+        lstm_units=8,
+    )
+
+
+@pytest.mark.parametrize("baseline", ["greedy", "mean"])
+def test_each_sample_is_weighted_by_its_advantage(baseline):
+    model = _tiny_captioner()
+    batches = SelfCriticalBatches(model, _words, num_samples=3, baseline=baseline)
+    inputs, targets, weights, stats = batches(IMAGES, CAPTIONS)
+    assert inputs["image"].shape == (6, 32, 32, 3)
+    assert inputs["tokens"].shape == targets.shape == weights.shape == (6, 12)
+    mask = targets != 0
+    # Every real token of a sample carries its advantage; the padding none.
+    assert np.all(weights[~mask] == 0)
+    advantage = np.array([row[m][0] for row, m in zip(weights, mask, strict=True)])
+    for row, m, a in zip(weights, mask, advantage, strict=True):
+        np.testing.assert_allclose(row[m], a)
+    rewards = _words(model.detokenize(targets), None)
+    if baseline == "greedy":
+        greedy = _words(model.generate(IMAGES), None)
+        np.testing.assert_allclose(advantage, rewards - np.repeat(greedy, 3))
+    else:
+        shaped = rewards.reshape(2, 3)
+        others = (shaped.sum(1, keepdims=True) - shaped) / 2
+        np.testing.assert_allclose(advantage, (shaped - others).ravel(), atol=1e-6)
+        np.testing.assert_allclose(advantage.reshape(2, 3).sum(1), 0, atol=1e-6)
+    assert stats["sample_reward"] == pytest.approx(rewards.mean())
+
+
+def test_teacher_forcing_rows_and_a_kl_of_zero_against_itself():
+    model = _tiny_captioner()
+    start = type(model).from_config(model.get_config())
+    start.set_weights(model.get_weights())
+    batches = SelfCriticalBatches(
+        model, _words, num_samples=2, reference_model=start, kl_weight=0.1,
+        teacher_forcing=0.25,
+    )  # fmt: skip
+    inputs, targets, weights, stats = batches(IMAGES, CAPTIONS)
+    assert len(targets) == 2 * 2 + 2  # the samples, then each image's reference
+    gold = targets[-2:]
+    assert model.detokenize(gold) == ["a red circle", "a blue square"]
+    np.testing.assert_allclose(weights[-2:], 0.25 * (gold != 0))
+    assert abs(stats["kl"]) < 1e-4
+
+
+def test_bad_settings_are_named():
+    model = _tiny_captioner()
+    with pytest.raises(ValueError, match="baseline"):
+        SelfCriticalBatches(model, _words, baseline="best")
+    with pytest.raises(ValueError, match="reference_model"):
+        SelfCriticalBatches(model, _words, kl_weight=0.1)
+    with pytest.raises(ValueError, match="num_samples"):
+        SelfCriticalBatches(model, _words, num_samples=1)
+    with pytest.raises(ValueError, match="as many"):
+        fit_self_critical(model, IMAGES, CAPTIONS[:1], _words)
+
+
+def test_rewards_compose_and_rank_captions():
+    batch = {"references": [["a red circle on the left"]] * 3}
+    texts = ["a red circle on the left", "a red circle", "a red a red a red"]
+    bleu = BleuReward()(texts, batch)
+    assert bleu[0] == pytest.approx(1.0) and bleu[0] > bleu[1] > bleu[2]
+    repetition = RepetitionPenalty()(texts)
+    assert repetition[0] == repetition[1] == 0 and repetition[2] < -0.5
+    both = WeightedRewards({BleuReward(): 1.0, RepetitionPenalty(): 2.0})(texts, batch)
+    np.testing.assert_allclose(both, bleu + 2 * repetition)
+    with pytest.raises(ValueError, match="references"):
+        CiderDReward([["a cat"]])(["a cat"], {})
+
+
+@pytest.mark.slow
+def test_self_critical_training_raises_the_greedy_cider():
+    keras.utils.set_random_seed(0)
+    train, _, _ = shapes_captions.load_data(
+        image_size=32, num_train=64, num_validation=10, num_test=10
+    )
+    references = [list(c) for c in train["captions"]]
+    model = VGG16LSTMCaptioner.from_captions(
+        train["captions"],
+        vocabulary_size=200,
+        image_shape=(32, 32, 3),
+        feature_layer="block2_pool",
+        embedding_dim=32,
+        lstm_units=64,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    model.fit(
+        model.caption_dataset(train["image"], train["captions"], shuffle=True),
+        epochs=15,
+        verbose=0,
+    )
+    cider = CiderD(references)
+    before = cider.score(model.generate(train["image"]), references).mean()
+    history = fit_self_critical(
+        model,
+        train["image"],
+        references,
+        CiderDReward(references),
+        epochs=2,
+        steps_per_epoch=40,
+        batch_size=16,
+        num_samples=4,
+        learning_rate=3e-4,
+    )
+    after = cider.score(model.generate(train["image"]), references).mean()
+    # Measured: 1.30 -> 1.50, 1.45, 1.46 with sampler seeds 0, 1, 2 (20 steps
+    # an epoch instead of 40: 1.43, 1.37, 1.08, too few to count on).
+    assert after > 1.05 * before, (before, after)
+    assert len(history.history["sample_reward"]) == 2
