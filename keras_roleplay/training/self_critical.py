@@ -131,6 +131,8 @@ class SelfCriticalBatches:
 
     def __call__(self, images, references):
         """`(inputs, targets, sample_weight, stats)` for one step."""
+        # Images of another size are resized to the model's, as `generate` does.
+        images = np.asarray(self.model.preprocessor.resize(images), "float32")
         n, k = len(images), self.num_samples
         length = self.model.sequence_length
         greedy = self.model.generate(images, max_length=length, detokenize=False)
@@ -221,7 +223,9 @@ def fit_self_critical(
         baseline: `"greedy"` or `"mean"` (see `SelfCriticalBatches`).
         seed: the image order's and the sampler's seed.
         callbacks: Keras callbacks (`on_epoch_end` sees the epoch's mean
-            `loss`, `sample_reward`, `greedy_reward`, `advantage`, `kl`).
+            `loss`, `sample_reward`, `greedy_reward`, `advantage`, `kl`);
+            one that sets `model.stop_training` (`training.TimeBudget`,
+            `EarlyStopping`) ends training after the batch.
 
     Returns:
         A `keras.callbacks.History`.
@@ -258,10 +262,11 @@ def fit_self_critical(
         [*callbacks, history], model=model, epochs=epochs, steps=steps, verbose=0
     )
     order = np.random.default_rng(seed)
+    model.stop_training = False
     callback_list.on_train_begin()
     for epoch in range(epochs):
         callback_list.on_epoch_begin(epoch)
-        totals = {}
+        totals, done = {}, 0
         indices = order.permutation(len(images))
         for step in range(steps):
             start = (step * batch_size) % len(images)
@@ -276,8 +281,11 @@ def fit_self_critical(
             logs = {"loss": float(logs["loss"]), **stats}
             for key, value in logs.items():
                 totals[key] = totals.get(key, 0.0) + value
+            done += 1
             callback_list.on_train_batch_end(step, logs)
-        callback_list.on_epoch_end(epoch, {k: v / steps for k, v in totals.items()})
+            if model.stop_training:  # a callback's decision (`TimeBudget`)
+                break
+        callback_list.on_epoch_end(epoch, {k: v / done for k, v in totals.items()})
         if model.stop_training:
             break
     callback_list.on_train_end()
