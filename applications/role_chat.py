@@ -264,7 +264,10 @@ def main(argv=None):
                     role=role,
                     image=image,
                     sampler=sampler,
-                    temperature=args.temperature,
+                    # Greedy and beam search (image models) have no temperature.
+                    temperature=(
+                        args.temperature if sampler in ("top_k", "top_p") else 1.0
+                    ),
                     no_repeat_ngram_size=args.no_repeat_ngram_size,
                     role_guidance=role_guidance,
                     banned_tokens=args.ban or None,

@@ -12,6 +12,10 @@ from keras_roleplay.utils.optional_tensorflow import tf
 # claims 60000x60000 pixels asks for 10.8 GB). Pillow's limit is 89 M.
 MAX_IMAGE_PIXELS = 50_000_000
 
+# The sample rates a WAV header may claim: telephone audio to studio audio.
+MIN_SAMPLE_RATE = 1_000
+MAX_SAMPLE_RATE = 384_000
+
 
 def decode_file(path, decode, kind, check=None):
     """Reads and decodes one file; never raises for a bad file.
@@ -95,8 +99,10 @@ def image_header_size(data):
     >>> image_header_size(tf.io.encode_png(np.zeros((3, 5, 3), "uint8")).numpy())
     (5, 3)
     """
+    # Every read below checks the length first: a file cut inside its header
+    # is a bad file (named by the loader), not a crash that loses the rest.
     if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
-        return struct.unpack(">II", data[16:24])
+        return struct.unpack(">II", data[16:24]) if len(data) >= 24 else None
     if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
         return struct.unpack("<HH", data[6:10])
     if data[:2] == b"BM" and len(data) >= 26:
@@ -151,11 +157,23 @@ def wav_header_problem(data):
     i = 12
     while i + 8 <= len(data):
         chunk, size = data[i : i + 4], struct.unpack("<I", data[i + 4 : i + 8])[0]
-        if chunk == b"fmt " and i + 24 <= len(data):
+        if chunk == b"fmt ":
+            if i + 24 > len(data):
+                return "a WAV file cut inside its format chunk"
             audio_format = struct.unpack("<H", data[i + 8 : i + 10])[0]
+            rate = struct.unpack("<I", data[i + 12 : i + 16])[0]
             bits = struct.unpack("<H", data[i + 22 : i + 24])[0]
             if audio_format == 0xFFFE and size >= 40:  # extensible: real format
+                if i + 34 > len(data):
+                    return "a WAV file cut inside its format chunk"
                 audio_format = struct.unpack("<H", data[i + 32 : i + 34])[0]
+            if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+                # Resampling 1 600 samples from a claimed 1 Hz would make
+                # millions: refused before decoding.
+                return (
+                    f"a sample rate of {rate} Hz (read: {MIN_SAMPLE_RATE} to "
+                    f"{MAX_SAMPLE_RATE} Hz)"
+                )
             if (audio_format, bits) != (1, 16):
                 what = {1: "PCM", 3: "IEEE-float"}.get(audio_format, "compressed")
                 return f"a {bits}-bit {what} WAV file (only 16-bit PCM is read)"

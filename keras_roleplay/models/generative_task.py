@@ -124,6 +124,11 @@ class GenerativeTask(PresetMixin, ModelDefaultsMixin, keras.Model):
 
     def _get_sampler(self, sampler, num_beams, k, seed, **options):
         """The memoised KerasHub sampler (`utils.sampling.get_sampler`)."""
+        if sampler == "top_k" and isinstance(k, int) and k > self.vocabulary_size:
+            raise ValueError(
+                f"`k` can be at most the vocabulary's size, {self.vocabulary_size} "
+                f"(the candidates top-k samples from). Received: k={k}"
+            )
         return get_sampler(self._samplers, sampler, num_beams, k, seed, **options)
 
     def _generate_function(self, key, generate_step, sampler):

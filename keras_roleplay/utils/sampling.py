@@ -49,6 +49,12 @@ def get_sampler(samplers, sampler, num_beams=4, k=5, seed=None, p=0.9, temperatu
     """
     if isinstance(sampler, Sampler):
         return sampler
+    if sampler in ("greedy", "beam") and temperature != 1.0:
+        raise ValueError(
+            f'`temperature` only changes the "top_k" and "top_p" samplers: '
+            f"{sampler!r} takes the most likely tokens whatever it is. "
+            f"Received: sampler={sampler!r}, temperature={temperature!r}"
+        )
     if sampler == "greedy":
         key, make = ("greedy",), GreedySampler
     elif sampler == "beam":

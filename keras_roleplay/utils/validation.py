@@ -4,6 +4,7 @@ Keras' own layers raise `ValueError("... Received: arg=value")`; these helpers
 keep every public constructor of keras-roleplay consistent with that style.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -26,14 +27,20 @@ def check_positive_int(name, value, allow_zero=False):
 
 
 def check_positive_number(name, value):
-    """Returns `value` as a float, or raises if it is not a number > 0."""
+    """Returns `value` as a float, or raises if it is not a finite number > 0.
+
+    Infinity is refused with NaN: a temperature or a guidance weight of
+    `inf` turns every logit into noise or the reply into nothing.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"`{name}` must be a number > 0. Received: {name}={value!r} "
             f"(type {type(value).__name__})"
         )
-    if not value > 0:
-        raise ValueError(f"`{name}` must be a number > 0. Received: {name}={value}")
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(
+            f"`{name}` must be a finite number > 0. Received: {name}={value}"
+        )
     return float(value)
 
 

@@ -45,6 +45,11 @@ EXPECTED_IMAGES = {
     "truncated.png": "not a readable image",
     "truncated.jpg": "not a readable image",
     "claims_60000x60000.png": "60000x60000 pixels, above the limit",
+    # Cut inside the header the size is read from: a bad file, not a crash.
+    "cut_at_20_bytes.png": "not a readable image",
+    "cut_at_17_bytes.png": "not a readable image",
+    "cut_in_header.bmp": "not a readable image",
+    "cut_in_header.gif": "not a readable image",
     "folder.png": "a folder, not a file",
 }
 
@@ -59,6 +64,7 @@ def write_images(folder):
     ihdr = struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0)
     huge = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr + b"\0" * 4
     frames = [Image.fromarray(_scene()) for _ in range(3)]
+    frames_gif = _pil(frames[0], "GIF")
     files = {
         "good.png": png,
         "good.jpg": jpeg,
@@ -73,6 +79,10 @@ def write_images(folder):
         "truncated.png": png[: len(png) // 2],
         "truncated.jpg": jpeg[: len(jpeg) // 2],
         "claims_60000x60000.png": huge,
+        "cut_at_20_bytes.png": png[:20],
+        "cut_at_17_bytes.png": png[:17],
+        "cut_in_header.bmp": _pil(Image.fromarray(rgb).convert("L"), "BMP")[:20],
+        "cut_in_header.gif": frames_gif[:8],
     }
     for name, data in files.items():
         with open(os.path.join(folder, name), "wb") as f:
@@ -87,6 +97,21 @@ def _pcm_wav(path, samples, channels=1, width=2, rate=16000):
         f.setsampwidth(width)
         f.setframerate(rate)
         f.writeframes(samples)
+
+
+def _extensible_wav(samples, rate=16000):
+    """A WAVE_FORMAT_EXTENSIBLE header (format 0xFFFE, 40-byte fmt chunk)."""
+    guid = (
+        struct.pack("<H", 1)
+        + b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
+    )
+    fmt = struct.pack("<HHIIHHHHI", 0xFFFE, 1, rate, rate * 2, 2, 16, 22, 16, 4)
+    fmt += guid
+    return (
+        b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(samples)) + b"WAVE"
+        + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+        + b"data" + struct.pack("<I", len(samples)) + samples
+    )  # fmt: skip
 
 
 def _float_wav(path, samples, rate=16000):
@@ -105,7 +130,12 @@ EXPECTED_AUDIO = {
     "no_samples.wav": None,
     "ten_minutes.wav": None,
     "truncated.wav": "not a readable WAV file",
-    "cut_in_header.wav": "without a format chunk",
+    "cut_in_header.wav": "cut inside its format chunk",
+    "extensible_cut_at_36_bytes.wav": "cut inside its format chunk",
+    "extensible_cut_at_40_bytes.wav": "cut inside its format chunk",
+    "rate_of_1_hz.wav": "a sample rate of 1 Hz",
+    "rate_of_0_hz.wav": "a sample rate of 0 Hz",
+    "rate_of_4_ghz.wav": "a sample rate of 4000000000 Hz",
     "float.wav": "32-bit IEEE-float WAV file",
     "eight_bit.wav": "8-bit PCM WAV file",
     "twenty_four_bit.wav": "24-bit PCM WAV file",
@@ -130,9 +160,16 @@ def write_audio(folder):
         join(folder, "eight_bit.wav"), (tone // 256 + 128).astype("u1").tobytes(), 1, 1
     )
     _pcm_wav(join(folder, "twenty_four_bit.wav"), b"\0\0\0" * 1000, 1, 3)
+    extensible = _extensible_wav(tone.tobytes())
     with open(join(folder, "good.wav"), "rb") as f:
         good = f.read()
     for name, data in {
+        "extensible_cut_at_36_bytes.wav": extensible[:36],
+        # The sample rate is bytes 24-27 of a plain 16-bit PCM header.
+        "rate_of_1_hz.wav": good[:24] + struct.pack("<I", 1) + good[28:],
+        "rate_of_0_hz.wav": good[:24] + struct.pack("<I", 0) + good[28:],
+        "rate_of_4_ghz.wav": good[:24] + struct.pack("<I", 4_000_000_000) + good[28:],
+        "extensible_cut_at_40_bytes.wav": extensible[:40],
         "truncated.wav": good[: len(good) // 2],
         "cut_in_header.wav": good[:30],
         "empty.wav": b"",

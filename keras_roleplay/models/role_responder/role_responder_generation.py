@@ -155,7 +155,9 @@ class RoleResponderGeneration:
         count = len(context_ids)
         role_ids = self.role_ids(role, count=count)
         images = self.preprocessor.check_images(image, count)
-        max_length = check_positive_int("max_length", max_length or self.reply_length)
+        max_length = check_positive_int(
+            "max_length", self.reply_length if max_length is None else max_length
+        )
         if max_length > self.reply_length:
             raise ValueError(
                 f"`max_length` can be at most reply_length={self.reply_length} "

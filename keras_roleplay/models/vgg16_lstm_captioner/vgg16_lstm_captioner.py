@@ -37,6 +37,10 @@ BACKBONE_ARGUMENTS = (
     "image_preprocessing",
 )
 
+# The longest caption `generate` writes: the LSTM could go on, but a caption
+# of 10^8 tokens is a mistake (47 s and 2.9 GB before this bound).
+MAX_CAPTION_TOKENS = 1024
+
 
 @keras.saving.register_keras_serializable(package="keras_roleplay")
 class VGG16LSTMCaptioner(GenerativeTask):
@@ -230,7 +234,8 @@ class VGG16LSTMCaptioner(GenerativeTask):
             images: array `(n, height, width, 3)` (or one image) in
                 `[0, 255]`; images of another size are resized to the
                 model's `image_shape`.
-            max_length: most tokens per caption (default `sequence_length`).
+            max_length: most tokens per caption (default `sequence_length`;
+                at most 1 024).
             sampler: `"greedy"`, `"beam"`, `"top_k"`, `"top_p"` (p=0.9), or
                 a `keras_hub.samplers.Sampler` instance.
             num_beams: beams for `"beam"`.
@@ -254,8 +259,14 @@ class VGG16LSTMCaptioner(GenerativeTask):
         single = np.ndim(images) == 3
         images = self.preprocessor.resize(images)
         max_length = check_positive_int(
-            "max_length", max_length or self.sequence_length
+            "max_length", self.sequence_length if max_length is None else max_length
         )
+        if max_length > MAX_CAPTION_TOKENS:
+            raise ValueError(
+                f"`max_length` can be at most {MAX_CAPTION_TOKENS} tokens (the "
+                "decoding buffers grow with it). Received: "
+                f"max_length={max_length}"
+            )
         sampler = self._get_sampler(sampler, num_beams, k, seed)
         captions, maps = [], []
         batch_size = min(check_positive_int("batch_size", batch_size), len(images))

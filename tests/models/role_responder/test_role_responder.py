@@ -300,6 +300,20 @@ def test_bad_input_gets_clear_errors(trained):
         model.generate("hello there", role="knight", sampler="nucleus")
     with pytest.raises(ValueError, match="max_length"):
         model.generate("hello there", role="knight", max_length=11)
+    # Bounds on the work a call asks for, and settings that mean nothing.
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match=f"max_length={bad}"):
+            model.generate("hello there", role="knight", max_length=bad)
+    with pytest.raises(ValueError, match=r"k=1000000"):
+        model.generate("hello", role="knight", sampler="top_k", k=10**6)
+    for name in ("temperature", "role_guidance", "p"):
+        for value in (float("inf"), float("nan")):
+            with pytest.raises(ValueError, match=f"`{name}` must be a finite"):
+                model.generate("hello", role="knight", sampler="top_p", **{name: value})
+    with pytest.raises(ValueError, match="`temperature` only changes"):
+        model.generate("hello", role="knight", sampler="greedy", temperature=0.5)
+    with pytest.raises(ValueError, match="`temperature` only changes"):
+        model.generate("hello", role="knight", sampler="beam", temperature=2.0)
     with pytest.raises(ValueError, match="2 roles for 3 contexts"):
         model.generate(["hello"] * 3, role=["knight", "pirate"])
     with pytest.raises(ValueError, match="cannot spell"):

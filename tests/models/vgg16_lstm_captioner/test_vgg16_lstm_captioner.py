@@ -261,6 +261,12 @@ def test_bad_vocabulary_and_inputs():
     model = _model()
     with pytest.raises(ValueError, match="sampler='nucleus'"):
         model.generate(_images(1), sampler="nucleus")
+    # Bounded work: 10^8 tokens took 47 s and 2.9 GB before the bound.
+    for bad in (0, 10**8, 10**9):
+        with pytest.raises(ValueError, match=f"max_length={bad}"):
+            model.generate(_images(1), max_length=bad)
+    with pytest.raises(ValueError, match="k=1000000"):
+        model.generate(_images(1), sampler="top_k", k=10**6)
     with pytest.raises(ValueError, match=r"images with shape \(1, 32, 32, 1\)"):
         model.generate(np.zeros((1, 32, 32, 1)))
     with pytest.raises(ValueError, match=r"images \[1\] have one"):
