@@ -1,12 +1,11 @@
 """tf.data pipelines of (image, caption) pairs for captioning models."""
 
-import csv
-import io
 import json
 import os
 
 import numpy as np
 
+from keras_roleplay.data.csv_rows import read_csv_rows
 from keras_roleplay.data.file_checks import (
     data_file_path,
     is_clean_text,
@@ -50,19 +49,27 @@ def _read_caption_rows(path):
                 continue
             if isinstance(captions, str):
                 captions = [captions]
-            pairs += [(image, str(c)) for c in captions]
+            if not isinstance(captions, list):
+                problems.append((where, '"captions" must be a list of strings'))
+                continue
+            for caption in captions:
+                if isinstance(caption, str):
+                    pairs.append((image, caption))
+                else:  # 5 or null would become the captions "5" and "None"
+                    problems.append(
+                        (where, f"a caption that is not text: {caption!r:.40}")
+                    )
     elif path.lower().endswith(".csv"):
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        header = reader.fieldnames or []
+        header, rows, broken = read_csv_rows(text, path)
+        problems += broken
         image_column = "image_path" if "image_path" in header else "image"
         if image_column not in header or "caption" not in header:
             raise ValueError(
                 f"The captions file {path} needs the columns `image_path` (or "
                 f"`image`) and `caption`. Received columns: {header}"
             )
-        for row in reader:
-            # The line the row ends on (a quoted caption may span lines).
-            where = f"line {reader.line_num}"
+        # `where`: the line the row ends on (a quoted caption may span lines).
+        for where, row in rows:
             image, caption = row[image_column], row["caption"]
             if image is None or caption is None:
                 problems.append((where, "missing columns"))

@@ -1,12 +1,11 @@
 """tf.data pipelines of (image, text, audio) examples for multimodal classifiers."""
 
-import csv
-import io
 import os
 
 import numpy as np
 
 from keras_roleplay.data.audio import decode_wav, read_wav_file
+from keras_roleplay.data.csv_rows import read_csv_rows
 from keras_roleplay.data.file_checks import (
     data_file_path,
     is_clean_text,
@@ -220,7 +219,7 @@ def multimodal_dataset_from_manifest(
         "image_shape", image_shape, (3,), "height, width, channels"
     )
     batch_size = check_positive_int("batch_size", batch_size)
-    rows = _read_manifest(manifest_path, modalities)
+    rows, unreadable_rows = _read_manifest(manifest_path, modalities)
     root = os.path.dirname(os.path.abspath(manifest_path))
     if "text" in modalities and tokenizer is None:
         raise ValueError(
@@ -238,7 +237,7 @@ def multimodal_dataset_from_manifest(
             f"files are resampled to). Received: audio_features={audio_features!r}"
         )
 
-    good_rows, skipped = [], []
+    good_rows, skipped = [], list(unreadable_rows)
     for row in rows:
         problems = _check_row_files(
             row, root, modalities, image_shape, sample_rate, allow_outside_paths
@@ -248,13 +247,8 @@ def multimodal_dataset_from_manifest(
         else:
             good_rows.append(row)
     # A row is skipped whole; each of its bad files is named.
-    warn_skipped(
-        skipped,
-        len(rows),
-        "rows",
-        f"{manifest_path} with unreadable files",
-        count=len(rows) - len(good_rows),
-    )
+    total = len(rows) + len(unreadable_rows)
+    warn_skipped(skipped, total, "rows", manifest_path, count=total - len(good_rows))
     if not good_rows:
         raise ValueError(f"No readable rows left in {manifest_path}.")
 
@@ -304,8 +298,9 @@ def _read_manifest(manifest_path, modalities):
             f"`modalities` must be a non-empty subset of {list(MANIFEST_COLUMNS)}. "
             f"Received: modalities={modalities!r}"
         )
-    reader = csv.DictReader(io.StringIO(read_text_file(manifest_path), newline=""))
-    header = reader.fieldnames or []
+    header, csv_rows, broken = read_csv_rows(
+        read_text_file(manifest_path), manifest_path
+    )
     needed = [MANIFEST_COLUMNS[m] for m in modalities] + ["label"]
     missing = [c for c in needed if c not in header]
     if missing:
@@ -314,11 +309,11 @@ def _read_manifest(manifest_path, modalities):
             f"Expected columns {needed}; received columns {header}"
         )
     rows = []
-    for row in reader:
-        row["_line"] = f"line {reader.line_num}"
+    for where, row in csv_rows:
+        row["_line"] = where
         row["_needed"] = needed
         rows.append(row)
-    return rows
+    return rows, broken
 
 
 def _check_row_files(row, root, modalities, image_shape, sample_rate, allow_outside):
@@ -328,6 +323,8 @@ def _check_row_files(row, root, modalities, image_shape, sample_rate, allow_outs
         return [(row["_line"], "missing columns")]
     if not all(is_clean_text(value) for value in values):
         return [(row["_line"], "not UTF-8 text")]
+    if not row["label"].strip():
+        return [(row["_line"], "an empty label")]
     readers = {
         "image": ("image_path", lambda path: read_image_file(path, image_shape)),
         "audio": ("audio_path", lambda path: read_wav_file(path, sample_rate)),

@@ -94,7 +94,7 @@ def test_manifest_keeps_good_rows_and_names_bad_files(manifest):
     reasons = dict(dataset.skipped_files)
     assert reasons["broken.png"].startswith("not a readable image: Unknown image file")
     # Its header is read before TensorFlow decodes it.
-    assert reasons["garbage.wav"] == "a WAV file without a format chunk"
+    assert reasons["garbage.wav"] == "a WAV file cut inside its format chunk"
     assert "{{" not in reasons["garbage.wav"] and "[Op:" not in reasons["garbage.wav"]
     assert dataset.class_names == ["circle", "square"]
     features, labels = next(iter(dataset))
@@ -228,3 +228,24 @@ def test_decoders_resize_and_resample():
     assert wave.shape == (4000,)
     wave = decode_wav(_tone(8000, seconds=0.5), sample_rate=8000, num_samples=100)
     assert wave.shape == (100,)
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_a_row_with_an_empty_label_is_named_and_skipped(manifest, empty):
+    with open(manifest, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    lines[1] = lines[1].rsplit(",", 1)[0] + "," + empty  # rgb.png's row
+    with open(manifest, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    tokenizer = build_word_piece_tokenizer(
+        TEXTS, vocabulary_size=60, sequence_length=10
+    )
+    with pytest.warns(UserWarning, match=r"Skipped 3 of 6 rows") as record:
+        dataset = multimodal_dataset_from_manifest(
+            manifest,
+            image_shape=(16, 16, 3),
+            tokenizer=tokenizer,
+            audio_features=FEATURES,
+        )
+    assert "line 2 (an empty label)" in str(record[0].message)
+    assert dataset.class_names == ["circle", "square"]
