@@ -29,6 +29,11 @@ import keras
 TRUSTED_MODULES = ("keras", "keras_hub", "keras_roleplay")
 CODE_CLASSES = ("Lambda", "__lambda__", "function")
 
+# What h5py and Keras raise on a weights file with bytes flipped inside (a
+# B-tree or a heap no longer parses: `KeyError`, `RuntimeError`...): all
+# reported as a damaged file, by name.
+DAMAGED_FILE_ERRORS = (OSError, ValueError, KeyError, RuntimeError, IndexError)
+
 
 def check_config(config, source="config"):
     """Refuses a model config that names code or classes outside the trusted packages.
@@ -157,7 +162,7 @@ def load_model(path, compile=True):
     check_config(check_archive(path), source=f"{path!r}")
     try:
         return keras.models.load_model(path, compile=compile, safe_mode=True)
-    except (OSError, ValueError) as error:
+    except DAMAGED_FILE_ERRORS as error:
         raise ValueError(
             f"{path!r} could not be loaded: its weights are damaged or do not fit "
             f"the model it describes ({type(error).__name__}: {error})"

@@ -153,3 +153,52 @@ def test_every_shipped_config_passes_the_check():
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as f:
                 check_config(json.load(f), source=path)
+
+
+def test_weights_with_bytes_flipped_inside_are_a_damaged_file(tmp_path):
+    preset = tmp_path / "preset"
+    shutil.copytree(os.path.join(SHIPPED, "three_branch_agreement"), preset)
+    weights = preset / "model.weights.h5"
+    good = weights.read_bytes()
+    refused = 0
+    # Every 16th KB of the file's first 256 KB, where h5py keeps its index
+    # (B-trees, heaps), inverted: each load is refused as damaged or, where
+    # the flip hit numbers only, builds the model. Nothing else escapes.
+    for offset in range(0, min(len(good), 256 * 1024), 16 * 1024):
+        damaged = bytearray(good)
+        damaged[offset : offset + 64] = bytes(
+            255 - b for b in good[offset : offset + 64]
+        )
+        weights.write_bytes(bytes(damaged))
+        try:
+            ThreeBranchClassifier.from_preset(preset)
+        except ValueError as error:
+            assert "missing, damaged or do not fit" in str(error)
+            refused += 1
+    assert refused >= 1
+
+
+def test_configs_of_the_wrong_shape_are_refused_by_name(tmp_path):
+    preset = tmp_path / "preset"
+    shutil.copytree(os.path.join(SHIPPED, "three_branch_agreement"), preset)
+    config_path = preset / "config.json"
+    for text, message in (
+        ("[1, 2, 3]", "must hold a JSON object.*a JSON list"),
+        ('"a string"', "must hold a JSON object.*a JSON str"),
+        ("[" * 100_000 + "]" * 100_000, "nests deeper|not JSON"),
+    ):
+        config_path.write_text(text)
+        with pytest.raises(ValueError, match=message):
+            ThreeBranchClassifier.from_preset(preset)
+
+
+def test_a_vocabulary_that_is_not_utf8_is_named_not_shown(tmp_path):
+    from keras_roleplay.applications import RoleResponder
+
+    preset = tmp_path / "preset"
+    shutil.copytree(os.path.join(SHIPPED, "role_vqa_en"), preset)
+    (vocabulary,) = preset.glob("assets/tokenizer/vocabulary.txt")
+    vocabulary.write_bytes(b"[PAD]\n\xff\xfesecret words\n")
+    with pytest.raises(ValueError, match=r"vocabulary.txt' is not UTF-8") as info:
+        RoleResponder.from_preset(preset)
+    assert "secret" not in str(info.value)

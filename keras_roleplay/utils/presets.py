@@ -25,7 +25,7 @@ import os
 import keras
 from keras.src.saving import saving_lib
 
-from keras_roleplay.saving import check_config
+from keras_roleplay.saving import DAMAGED_FILE_ERRORS, check_config
 from keras_roleplay.version import __version__
 
 CONFIG_FILE = "config.json"
@@ -151,14 +151,30 @@ class PresetMixin:
                 config = json.load(f)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ValueError(f"{config_path!r} is not JSON ({error}).") from None
+        except RecursionError:
+            raise ValueError(
+                f"{config_path!r} nests deeper than a model config does."
+            ) from None
+        if not isinstance(config, dict):
+            raise ValueError(
+                f"{config_path!r} must hold a JSON object (a model's config). "
+                f"Received: a JSON {type(config).__name__}"
+            )
         # Nothing is built from a config that names code or foreign classes.
         check_config(config, source=repr(config_path))
         compile_config = config.pop("compile_config", None)
         for key, name in LIST_FILES.items():
             path = os.path.join(folder, name)
             if os.path.exists(path):
-                with open(path, encoding="utf-8") as f:
-                    _replace_list(config, key, f.read().splitlines(), name)
+                try:
+                    with open(path, encoding="utf-8") as f:
+                        lines = f.read().splitlines()
+                except UnicodeDecodeError as error:
+                    # Its bytes are not shown: the file may not be ours.
+                    raise ValueError(
+                        f"{path!r} is not UTF-8 text (byte {error.start})."
+                    ) from None
+                _replace_list(config, key, lines, name)
         found = keras.saving.get_registered_object(config.get("registered_name"))
         if not (isinstance(found, type) and issubclass(found, cls)):
             raise ValueError(
@@ -171,7 +187,7 @@ class PresetMixin:
             weights = os.path.join(folder, WEIGHTS_FILE)
             try:
                 model.load_weights(weights)
-            except (OSError, ValueError) as error:
+            except DAMAGED_FILE_ERRORS as error:
                 raise ValueError(
                     f"The weights {weights!r} are missing, damaged or do not fit "
                     f"the model of {config_path!r} ({type(error).__name__}: "
