@@ -11,14 +11,17 @@ naming the problem, when:
 - it is not a zip archive, or a member's name leaves the archive
   (`../../etc/passwd`, an absolute path);
 - its `config.json` asks for a class outside Keras, KerasHub and
-  keras-roleplay (`os.system`, `builtins.eval`, an unregistered class) or
-  for a `Lambda` layer (which runs Python code);
+  keras-roleplay (`os.system`, `builtins.eval`, an unregistered class),
+  for something of theirs that is not a serializable class (a module
+  function such as a dataset's download, which Keras would call as an
+  activation), or for a `Lambda` layer (which runs Python code);
 - its weights are truncated, missing or of other shapes than the model's.
 
 Only then is the model built, by Keras with `safe_mode=True`. `from_preset`
 checks a preset's `config.json` the same way.
 """
 
+import importlib
 import json
 import os
 import posixpath
@@ -91,6 +94,30 @@ def _check_object(node, source):
             f"{source} asks for `{qualified}`, which is not a class of Keras, "
             "KerasHub or keras-roleplay; refused without running anything from it."
         )
+    if (module or registered) and not name.startswith("__"):
+        found = _resolve(module, name, registered)
+        if not (isinstance(found, type) and hasattr(found, "from_config")):
+            qualified = f"{module}.{name}" if module else str(registered)
+            what = "cannot be found" if found is None else "is not a class Keras loads"
+            raise ValueError(
+                f"{source} asks for `{qualified}`, which {what} (a layer, loss, "
+                "metric, optimizer... with `from_config`); refused without "
+                "calling it."
+            )
+
+
+def _resolve(module, name, registered):
+    """What Keras would build for `module.name`: the registered object first."""
+    if registered:
+        found = keras.saving.get_registered_object(str(registered))
+        if found is not None:
+            return found
+    if not module:
+        return None
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
 
 
 def check_archive(path):

@@ -73,7 +73,41 @@ def _hostile_cases(folder, members, wide_weights):
         "config": {},
         "registered_name": "evil>Exploit",
     }
+    # A module function of a trusted package where a class belongs: Keras'
+    # safe mode builds it and `predict` would call it as the activation.
+    functions = {
+        name: {
+            "module": "keras.layers",
+            "class_name": "Dense",
+            "config": {
+                "name": "d",
+                "units": 2,
+                "activation": {
+                    "module": module,
+                    "class_name": function,
+                    "config": {},
+                    "registered_name": None,
+                },
+            },
+            "registered_name": None,
+        }
+        for name, (module, function) in {
+            "download_as_activation": (
+                "keras_roleplay.datasets.shakespeare",
+                "load_data",
+            ),
+            "keras_function": ("keras.utils", "get_file"),
+            "missing_function": ("keras_roleplay.datasets", "no_such_thing"),
+        }.items()
+    }
     return sentinel, {
+        **{
+            name: (
+                _with_layer(members, layer),
+                "which (is not a class|cannot be found)",
+            )
+            for name, layer in functions.items()
+        },
         "os_system": (_with_layer(members, system), "`os.system`, which is not"),
         "lambda": (_with_layer(members, lambda_layer), "a `Lambda`, which would run"),
         "unregistered": (_with_layer(members, unregistered), "`evil.Exploit`"),
