@@ -11,7 +11,16 @@ import pytest
 
 from keras_roleplay.applications import ThreeBranchClassifier
 from keras_roleplay.saving import check_config, load_model
-from keras_roleplay.utils.presets import SHIPPED
+from keras_roleplay.utils.presets import METADATA_FILE, SHIPPED, file_checksums
+
+
+def _resign(preset):
+    """Rewrites a copied preset's checksums, as a careful forger would: the
+    checks after the checksums must still refuse what it holds."""
+    path = preset / METADATA_FILE
+    metadata = json.loads(path.read_text())
+    metadata["sha256"] = file_checksums(preset)
+    path.write_text(json.dumps(metadata))
 
 
 @pytest.fixture(scope="module")
@@ -169,14 +178,17 @@ def test_hostile_presets_are_refused_before_anything_is_built(tmp_path):
         "registered_name": None,
     }
     config_path.write_text(json.dumps(hostile))
+    _resign(preset)
     with pytest.raises(ValueError, match="`builtins.eval`, which is not"):
         ThreeBranchClassifier.from_preset(preset)
     config_path.write_text("{not json")
+    _resign(preset)
     with pytest.raises(ValueError, match="config.json' is not JSON"):
         ThreeBranchClassifier.from_preset(preset)
     config_path.write_text(json.dumps(good))
     weights = preset / "model.weights.h5"
     weights.write_bytes(weights.read_bytes()[:1000])
+    _resign(preset)
     with pytest.raises(ValueError, match="missing, damaged or do not fit"):
         ThreeBranchClassifier.from_preset(preset)
 
@@ -204,6 +216,7 @@ def test_weights_with_bytes_flipped_inside_are_a_damaged_file(tmp_path):
             255 - b for b in good[offset : offset + 64]
         )
         weights.write_bytes(bytes(damaged))
+        _resign(preset)
         try:
             ThreeBranchClassifier.from_preset(preset)
         except ValueError as error:
@@ -222,6 +235,7 @@ def test_configs_of_the_wrong_shape_are_refused_by_name(tmp_path):
         ("[" * 100_000 + "]" * 100_000, "nests deeper|not JSON"),
     ):
         config_path.write_text(text)
+        _resign(preset)
         with pytest.raises(ValueError, match=message):
             ThreeBranchClassifier.from_preset(preset)
 
@@ -233,6 +247,88 @@ def test_a_vocabulary_that_is_not_utf8_is_named_not_shown(tmp_path):
     shutil.copytree(os.path.join(SHIPPED, "role_vqa_en"), preset)
     (vocabulary,) = preset.glob("assets/tokenizer/vocabulary.txt")
     vocabulary.write_bytes(b"[PAD]\n\xff\xfesecret words\n")
+    _resign(preset)
     with pytest.raises(ValueError, match=r"vocabulary.txt' is not UTF-8") as info:
         RoleResponder.from_preset(preset)
     assert "secret" not in str(info.value)
+
+
+def _copy(tmp_path, name):
+    preset = tmp_path / name
+    shutil.copytree(os.path.join(SHIPPED, name), preset)
+    return preset
+
+
+def test_a_changed_file_is_refused_by_its_checksum(tmp_path):
+    from keras_roleplay.applications import RoleResponder
+
+    preset = _copy(tmp_path, "role_vqa_en")
+    vocabulary = preset / "assets" / "tokenizer" / "vocabulary.txt"
+    words = vocabulary.read_text().splitlines()
+    i, j = words.index("red"), words.index("green")
+    words[i], words[j] = words[j], words[i]  # "the circle is red" about green
+    vocabulary.write_text("\n".join(words) + "\n")
+    with pytest.raises(ValueError, match=r"changed since it was saved: \['assets/"):
+        RoleResponder.from_preset(preset)
+    preset = _copy(tmp_path / "again", "role_vqa_en")
+    weights = preset / "model.weights.h5"
+    data = bytearray(weights.read_bytes())
+    data[-100] ^= 1  # one bit of one number
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="model.weights.h5"):
+        RoleResponder.from_preset(preset)
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("weights", "imagenet"),
+        ("weights", "../../../../model.h5"),
+        ("weights", "/etc/passwd"),
+    ],
+)
+def test_a_preset_never_fetches_weights_from_elsewhere(tmp_path, key, value):
+    from keras_roleplay.applications import VGG16LSTMCaptioner
+
+    preset = _copy(tmp_path, "captioner_shapes_en")
+    config = json.loads((preset / "config.json").read_text())
+    config["config"]["backbone"]["config"][key] = value
+    (preset / "config.json").write_text(json.dumps(config))
+    _resign(preset)
+    with pytest.raises(ValueError, match=f"asks for {key}=.*never"):
+        VGG16LSTMCaptioner.from_preset(preset)
+
+
+def test_links_out_of_the_preset_are_refused_unread(tmp_path):
+    from keras_roleplay.applications import RoleResponder
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("[PAD]\n[UNK]\nthe password is swordfish\n")
+    for name, target in (
+        ("assets/tokenizer/vocabulary.txt", secret),
+        ("config.json", secret),
+        ("model.weights.h5", secret),
+    ):
+        preset = _copy(tmp_path / name.replace("/", "_"), "role_vqa_en")
+        link = preset / name
+        link.unlink()
+        link.symlink_to(target)
+        with pytest.raises(ValueError, match="outside the preset folder") as info:
+            RoleResponder.from_preset(preset)
+        assert "swordfish" not in str(info.value)
+
+
+def test_a_bare_name_is_the_shipped_preset_never_a_local_folder(tmp_path, monkeypatch):
+    from keras_roleplay import presets
+    from keras_roleplay.applications import RoleResponder
+
+    tampered = _copy(tmp_path, "role_vqa_en")
+    (tampered / "config.json").write_text("{}")  # would fail if it were read
+    monkeypatch.chdir(tmp_path)
+    model = RoleResponder.from_preset("role_vqa_en")
+    assert model.roles == presets.load("role_vqa_en").roles
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(ValueError, match=r"pass it as a path, '\./mine'"):
+        RoleResponder.from_preset("mine")
+    with pytest.raises(ValueError, match="holds no preset"):
+        RoleResponder.from_preset("./mine")

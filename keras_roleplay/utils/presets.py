@@ -12,13 +12,19 @@ mean there:
     assets/tokenizer/lexicon.txt     one word a line (a responder with a lexicon)
     metadata.json                  versions, parameter count, date
 
-`Class.from_preset(folder)` reads it with no network; a name instead of a
-folder picks a preset shipped in the package (`keras_roleplay/presets/`).
+`Class.from_preset(folder)` reads it with no network and no file outside
+the folder (a link leading out is refused, and so is a config asking for
+`weights="imagenet"` or a weights path); files changed since `save_to_preset`
+are refused by the SHA-256 sums in `metadata.json`. A bare name instead of
+a folder path means a preset shipped in the package (`keras_roleplay/presets/`),
+even where a folder of that name is in the current directory: give a
+folder as a path (`./my_preset`).
 KerasHub's own loader is not used: it expects a backbone/preprocessor pair
 and downloads names from Kaggle or Hugging Face, where ours are local.
 """
 
 import datetime
+import hashlib
 import json
 import os
 
@@ -120,6 +126,8 @@ class PresetMixin:
                 "keras_roleplay_version": __version__,
                 "parameter_count": int(self.count_params()),
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+                # Checked by `from_preset`: a file changed since is refused.
+                "sha256": file_checksums(preset_dir),
             },
         )
 
@@ -145,7 +153,8 @@ class PresetMixin:
                 `keras_roleplay.saving.check_config`), damaged weights.
         """
         folder = _preset_folder(preset)
-        config_path = os.path.join(folder, CONFIG_FILE)
+        config_path = _file_inside(folder, CONFIG_FILE)
+        _check_checksums(folder)
         try:
             with open(config_path, encoding="utf-8") as f:
                 config = json.load(f)
@@ -160,11 +169,13 @@ class PresetMixin:
                 f"{config_path!r} must hold a JSON object (a model's config). "
                 f"Received: a JSON {type(config).__name__}"
             )
-        # Nothing is built from a config that names code or foreign classes.
+        # Nothing is built from a config that names code or foreign classes,
+        # nor one that would fetch weights from outside the folder.
         check_config(config, source=repr(config_path))
+        _check_no_outside_weights(config, config_path)
         compile_config = config.pop("compile_config", None)
         for key, name in LIST_FILES.items():
-            path = os.path.join(folder, name)
+            path = _file_inside(folder, name)
             if os.path.exists(path):
                 try:
                     with open(path, encoding="utf-8") as f:
@@ -184,7 +195,7 @@ class PresetMixin:
             )
         model = keras.saving.deserialize_keras_object(config, safe_mode=True)
         if load_weights:
-            weights = os.path.join(folder, WEIGHTS_FILE)
+            weights = _file_inside(folder, WEIGHTS_FILE)
             try:
                 model.load_weights(weights)
             except DAMAGED_FILE_ERRORS as error:
@@ -204,21 +215,112 @@ def _preset_folder(preset):
             "`preset` must be a folder path or a preset name (str). Received: "
             f"preset={preset!r} (type {type(preset).__name__})"
         )
+    is_name = isinstance(preset, str) and _is_bare_name(preset)
     preset = os.fspath(preset)
-    if os.path.isdir(preset):
-        if not os.path.isfile(os.path.join(preset, CONFIG_FILE)):
-            raise ValueError(
-                f"The folder {preset!r} holds no preset (no {CONFIG_FILE}). "
-                "Write one with `model.save_to_preset(folder)`."
-            )
-        return preset
-    if preset in shipped_presets():
-        return os.path.join(SHIPPED, preset)
-    raise ValueError(
-        f"No preset folder or shipped preset named {preset!r}. Shipped presets: "
-        f"{shipped_presets() or 'none yet'}; or pass a folder written by "
-        "`model.save_to_preset`."
+    if is_name:
+        # A bare name is a shipped preset, never a folder that happens to
+        # be in the current directory (KerasHub separates handles and paths).
+        if preset in shipped_presets():
+            return os.path.join(SHIPPED, preset)
+        hint = (
+            f" A folder named {preset!r} is here: pass it as a path, "
+            f"{os.path.join('.', preset)!r}."
+            if os.path.isdir(preset)
+            else ""
+        )
+        raise ValueError(
+            f"No shipped preset named {preset!r}. Shipped presets: "
+            f"{shipped_presets() or 'none yet'}; or pass a folder path written "
+            f"by `model.save_to_preset`.{hint}"
+        )
+    if not os.path.isdir(preset):
+        raise ValueError(f"No preset folder at {preset!r}.")
+    if not os.path.isfile(os.path.join(preset, CONFIG_FILE)):
+        raise ValueError(
+            f"The folder {preset!r} holds no preset (no {CONFIG_FILE}). "
+            "Write one with `model.save_to_preset(folder)`."
+        )
+    return preset
+
+
+def _is_bare_name(preset):
+    return not (
+        os.sep in preset
+        or "/" in preset
+        or preset.startswith(".")
+        or os.path.isabs(preset)
     )
+
+
+def _file_inside(folder, name):
+    """`folder/name`, refused if it (or a link on the way) leads outside `folder`."""
+    path = os.path.join(folder, name)
+    root = os.path.realpath(folder)
+    if os.path.lexists(path) and (
+        os.path.commonpath([root, os.path.realpath(path)]) != root
+    ):
+        raise ValueError(
+            f"{path!r} links to a file outside the preset folder; a preset is "
+            "read from its own folder only. Refused without reading it."
+        )
+    return path
+
+
+def file_checksums(folder):
+    """`{relative path: sha256}` of a preset's files but its metadata."""
+    sums = {}
+    for name in (CONFIG_FILE, WEIGHTS_FILE, *LIST_FILES.values()):
+        path = os.path.join(folder, name)
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                sums[name.replace(os.sep, "/")] = hashlib.sha256(f.read()).hexdigest()
+    return sums
+
+
+def _check_checksums(folder):
+    """Refuses a preset whose files differ from its metadata's checksums."""
+    path = _file_inside(folder, METADATA_FILE)
+    try:
+        with open(path, encoding="utf-8") as f:
+            expected = json.load(f).get("sha256") or {}
+    except (OSError, ValueError, AttributeError):
+        return  # a preset without metadata (written by hand) is not checked
+    for name in (CONFIG_FILE, WEIGHTS_FILE, *LIST_FILES.values(), *expected):
+        _file_inside(folder, name)  # no link out of the folder is read
+    actual = file_checksums(folder)
+    changed = sorted(
+        name for name, digest in expected.items() if actual.get(name) != digest
+    )
+    if changed:
+        raise ValueError(
+            f"The preset {folder!r} has files that changed since it was saved: "
+            f"{changed} (their SHA-256 differs from {METADATA_FILE}). Refused; "
+            "save the model again with `save_to_preset` if the change is yours."
+        )
+
+
+# Constructor arguments that would read weights from elsewhere: a preset's
+# weights are its own `model.weights.h5`.
+OUTSIDE_WEIGHTS_KEYS = ("weights", "image_weights")
+
+
+def _check_no_outside_weights(config, source):
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in OUTSIDE_WEIGHTS_KEYS:
+                if node.get(key) is not None and not isinstance(
+                    node.get(key), (dict, list)
+                ):
+                    raise ValueError(
+                        f"{source!r} asks for {key}={node[key]!r:.80}: a preset "
+                        f"reads its weights from its own {WEIGHTS_FILE}, never "
+                        "from the network or another file. Refused."
+                    )
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _replace_list(config, key, replacement, placeholder=None):

@@ -120,7 +120,7 @@ def test_a_preset_without_vocabulary_keeps_its_weights(tmp_path):
 
 
 def test_preset_errors_say_what_to_do(tmp_path):
-    with pytest.raises(ValueError, match="No preset folder or shipped preset"):
+    with pytest.raises(ValueError, match="No shipped preset named"):
         RoleResponder.from_preset("no_such_preset")
     with pytest.raises(ValueError, match="holds no preset"):
         RoleResponder.from_preset(tmp_path)
