@@ -48,3 +48,4 @@ benchmark: $(STAMP)
 	$(PYTHON) benchmarks/mixed_precision.py
 	$(PYTHON) benchmarks/image_folder_memory.py
 	$(PYTHON) benchmarks/quantization.py
+	$(PYTHON) benchmarks/generate_soak.py

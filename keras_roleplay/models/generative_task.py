@@ -3,10 +3,14 @@
 import keras
 import numpy as np
 
+from keras_roleplay.utils.bounded_cache import BoundedCache
 from keras_roleplay.utils.generation import make_generate_function
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.presets import PresetMixin
 from keras_roleplay.utils.sampling import get_sampler
+
+# Compiled decoding functions (and samplers) a model keeps, most recent first.
+MAX_GENERATE_FUNCTIONS = 8
 
 
 def delegated(owner, name):
@@ -97,8 +101,16 @@ class GenerativeTask(PresetMixin, ModelDefaultsMixin, keras.Model):
         self.backbone = backbone
         # Not a layer: kept out of Keras' tracking (it has no weights).
         object.__setattr__(self, "preprocessor", preprocessor)
-        object.__setattr__(self, "_generate_functions", {})
-        object.__setattr__(self, "_samplers", {})
+        # Bounded: per-call settings (a guidance weight, a temperature) each
+        # make a compiled function, and a server may ask for many.
+        object.__setattr__(
+            self, "_generate_functions", BoundedCache(MAX_GENERATE_FUNCTIONS)
+        )
+        object.__setattr__(
+            self,
+            "_samplers",
+            BoundedCache(MAX_GENERATE_FUNCTIONS, on_evict=self._forget_sampler),
+        )
 
     # === Text ===
 
@@ -130,6 +142,13 @@ class GenerativeTask(PresetMixin, ModelDefaultsMixin, keras.Model):
                 f"(the candidates top-k samples from). Received: k={k}"
             )
         return get_sampler(self._samplers, sampler, num_beams, k, seed, **options)
+
+    def _forget_sampler(self, key, sampler):
+        """Drops the compiled functions of a sampler the memo let go."""
+        for function_key in [
+            k for k in self._generate_functions if k[0] == id(sampler)
+        ]:
+            del self._generate_functions[function_key]
 
     def _generate_function(self, key, generate_step, sampler):
         """The compiled `generate_step`, one per `key` and compile setting.

@@ -24,7 +24,11 @@ def get_sampler(samplers, sampler, num_beams=4, k=5, seed=None, p=0.9, temperatu
     """Returns the KerasHub sampler for `sampler`, memoised in `samplers`.
 
     The same object for the same settings, so that a model's compiled
-    decoding loop (one per sampler) is reused instead of traced again.
+    decoding loop (one per sampler) is reused instead of traced again. The
+    seed is not a setting: it is written into the sampler's random state
+    (a variable the compiled loop reads), so any number of seeds share one
+    compiled function, and a call with a seed draws the same as the last
+    call with that seed.
 
     Args:
         samplers: a dict the caller keeps (the memo).
@@ -63,7 +67,7 @@ def get_sampler(samplers, sampler, num_beams=4, k=5, seed=None, p=0.9, temperatu
     elif sampler == "top_k":
         k = check_positive_int("k", k)
         temperature = check_positive_number("temperature", temperature)
-        key = ("top_k", k, seed, temperature)
+        key = ("top_k", k, temperature)
 
         def make():
             return TopKSampler(k=k, seed=seed, temperature=temperature)
@@ -72,7 +76,7 @@ def get_sampler(samplers, sampler, num_beams=4, k=5, seed=None, p=0.9, temperatu
         temperature = check_positive_number("temperature", temperature)
         if not 0 < check_positive_number("p", p) <= 1:
             raise ValueError(f"`p` must be in (0, 1]. Received: p={p!r}")
-        key = ("top_p", float(p), seed, temperature)
+        key = ("top_p", float(p), temperature)
 
         def make():
             return TopPSampler(p=float(p), seed=seed, temperature=temperature)
@@ -82,9 +86,21 @@ def get_sampler(samplers, sampler, num_beams=4, k=5, seed=None, p=0.9, temperatu
             f"`sampler` must be one of {list(SAMPLERS)} or a "
             f"`keras_hub.samplers.Sampler`. Received: sampler={sampler!r}"
         )
+    if seed is not None:
+        seed = check_positive_int("seed", seed, allow_zero=True)
+        if seed >= 2**32:
+            raise ValueError(f"`seed` must be below 2**32. Received: seed={seed}")
     if key not in samplers:
         samplers[key] = make()
-    return samplers[key]
+    found = samplers[key]
+    if seed is not None and found.variables:
+        # The seed is the sampler's random state, not part of its identity:
+        # the compiled decoding function reads the state, so a new seed
+        # needs no new function, and the same seed gives the same draws.
+        found.variables[0].assign(
+            ops.convert_to_tensor([seed, 0], found.variables[0].dtype)
+        )
+    return found
 
 
 def previous_tokens(prompt, index):

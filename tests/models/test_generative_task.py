@@ -158,3 +158,32 @@ def test_preset_config_points_at_the_vocabulary_file(tmp_path):
     assert lines == model.vocabulary
     again = RoleResponder.from_preset(str(tmp_path))
     assert again.vocabulary == model.vocabulary
+
+
+def test_a_seed_is_sampler_state_not_a_new_compiled_function():
+    model = RoleResponder.from_dialogues(TEXTS, roles=ROLES, **SMALL)
+    options = dict(role="pirate", sampler="top_p", p=1.0, temperature=2.0)
+    replies = {seed: model.generate(["hello there"] * 4, seed=seed, **options)
+               for seed in range(20)}  # fmt: skip
+    assert len(model._generate_functions) == 1 and len(model._samplers) == 1
+    # The same seed again, after other seeds: the same replies.
+    assert model.generate(["hello there"] * 4, seed=3, **options) == replies[3]
+    assert len({tuple(r) for r in replies.values()}) > 1  # seeds differ
+    with pytest.raises(ValueError, match="seed"):
+        model.generate("hello there", seed=2**32, **options)
+
+
+def test_per_call_settings_keep_a_bounded_number_of_functions():
+    from keras_roleplay.models.generative_task import MAX_GENERATE_FUNCTIONS
+
+    model = RoleResponder.from_dialogues(TEXTS, roles=ROLES, **SMALL)
+    for i in range(MAX_GENERATE_FUNCTIONS + 4):
+        model.generate(
+            "hello there", role="pirate", sampler="top_p", temperature=0.5 + i / 10
+        )
+        model.generate("hello there", role="pirate", role_guidance=1.0 + i)
+    assert len(model._samplers) <= MAX_GENERATE_FUNCTIONS
+    assert len(model._generate_functions) <= MAX_GENERATE_FUNCTIONS
+    # Every kept function belongs to a kept sampler.
+    kept = {id(s) for s in model._samplers.values()}
+    assert {key[0] for key in model._generate_functions} <= kept
