@@ -11,7 +11,11 @@ from keras_roleplay.utils.optional_tensorflow import require_tensorflow, tf
 from keras_roleplay.utils.pipeline import finish_pipeline
 from keras_roleplay.utils.presets import PresetMixin
 from keras_roleplay.utils.quantization import dtype_config, requantize, split_dtype
-from keras_roleplay.utils.validation import check_positive_int, check_rate
+from keras_roleplay.utils.validation import (
+    check_positive_int,
+    check_rate,
+    check_texts,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_roleplay")
@@ -174,9 +178,16 @@ class RoleJudge(PresetMixin, ModelDefaultsMixin, keras.Model):
 
     def predict_roles(self, texts, batch_size=256):
         """The role the judge attributes each text to (names)."""
-        texts = np.asarray(texts, dtype=str).ravel()
-        if not len(texts):
+        if isinstance(texts, str):
+            texts = [texts]
+        if texts is None or not hasattr(texts, "__iter__"):
+            raise TypeError(
+                f"`texts` must be a list of strings. Received: texts={texts!r:.60}"
+            )
+        texts = list(texts)
+        if not texts:
             return []
+        texts = check_texts("texts", texts)
         logits = self.predict(self.tokenize(texts), batch_size=batch_size, verbose=0)
         return [self.roles[i] for i in np.argmax(logits, axis=-1)]
 

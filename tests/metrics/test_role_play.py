@@ -74,6 +74,11 @@ def test_judge_rejects_bad_input(judge):
         RoleJudge(VOCABULARY, ["pirate"])
     with pytest.raises(ValueError, match=r"\[PAD\]"):
         RoleJudge(["ahoy", "sir", "tea"], ROLES)
+    for bad, error in ((None, TypeError), (5, TypeError), ([5, None], TypeError)):
+        with pytest.raises(error, match="texts"):
+            judge.predict_roles(bad)
+    assert judge.predict_roles([]) == []
+    assert judge.predict_roles("ahoy matey") == judge.predict_roles(["ahoy matey"])
 
 
 def _responder():

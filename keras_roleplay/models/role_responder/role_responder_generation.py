@@ -150,6 +150,14 @@ class RoleResponderGeneration:
             context_ids = self.preprocessor.check_context_ids(context)
         else:
             contexts = check_texts("context", [context] if single else context)
+            empty = [i for i, text in enumerate(contexts) if not text.strip()]
+            if empty:
+                # It would be answered as if it were a question.
+                raise ValueError(
+                    f"`context` {empty[:10]} {'is' if len(empty) == 1 else 'are'} "
+                    "empty: there is nothing to reply to. Received: "
+                    f"{[contexts[i] for i in empty[:3]]}"
+                )
             context_ids = self.tokenize_context(contexts, truncate=truncate_context)
             context_ids = np.asarray(context_ids)
         count = len(context_ids)

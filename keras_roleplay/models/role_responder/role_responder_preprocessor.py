@@ -413,9 +413,13 @@ class RoleResponderPreprocessor(GenerationPreprocessor):
                 f"<= sequence_length={self.sequence_length}. Received: context "
                 f"with shape {context_ids.shape}"
             )
-        if context_ids.size and not (
-            0 <= context_ids.min() and context_ids.max() < self.vocabulary_size
-        ):
+        if not context_ids.shape[0] or not np.any(context_ids, axis=1).all():
+            raise ValueError(
+                "Token ids for `context` must hold at least one row, each with a "
+                f"token other than [PAD]. Received: context with shape "
+                f"{context_ids.shape}"
+            )
+        if not (0 <= context_ids.min() and context_ids.max() < self.vocabulary_size):
             raise ValueError(
                 f"Token ids for `context` must be in [0, {self.vocabulary_size}) "
                 f"(the vocabulary size). Received: ids from {context_ids.min()} "

@@ -320,7 +320,21 @@ def test_bad_input_gets_clear_errors(trained):
         model.generate("hello", role="knight", banned_tokens=["🙂"])
     with pytest.raises(TypeError, match="banned_tokens"):
         model.generate("hello", role="knight", banned_tokens="ahoy")
+    # Nothing to reply to: refused, not answered as if it were a question.
+    for empty, where in (("", r"\[0\]"), ("   \n", r"\[0\]"), (["hi", " "], r"\[1\]")):
+        with pytest.raises(ValueError, match=f"`context` {where} is empty"):
+            model.generate(empty, role="knight")
+    for ids in (np.zeros((0, 6), "int32"), np.zeros((2, 6), "int32")):
+        with pytest.raises(ValueError, match="at least one row"):
+            model.generate(ids, role="knight")
     image_model = _model(image_shape=(16, 16, 3), cnn_filters=(4, 8))
+    for bad in (np.full((16, 16, 3), np.nan), np.full((16, 16, 3), np.inf)):
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            image_model.generate("hello", role="knight", image=bad)
+    with pytest.raises(TypeError, match="booleans"):
+        image_model.generate("hello", role="knight", image=np.ones((16, 16, 3), bool))
+    with pytest.warns(UserWarning, match=r"scaled to \[0, 1\]"):
+        image_model.generate("hello", role="knight", image=np.full((16, 16, 3), 0.5))
     with pytest.raises(ValueError, match="pass `image`"):
         image_model.generate("hello there", role="knight")
     with pytest.raises(ValueError, match="must be RGB images"):

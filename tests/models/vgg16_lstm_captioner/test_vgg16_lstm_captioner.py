@@ -267,6 +267,16 @@ def test_bad_vocabulary_and_inputs():
             model.generate(_images(1), max_length=bad)
     with pytest.raises(ValueError, match="k=1000000"):
         model.generate(_images(1), sampler="top_k", k=10**6)
+    # Pixels that are not pictures in [0, 255].
+    with pytest.raises(ValueError, match="holds no image"):
+        model.generate(np.zeros((0, 32, 32, 3)))
+    for value in (np.nan, np.inf, -np.inf):
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            model.generate(np.full((1, 32, 32, 3), value))
+    with pytest.raises(TypeError, match="booleans"):
+        model.generate(np.ones((1, 32, 32, 3), bool))
+    with pytest.warns(UserWarning, match=r"scaled to \[0, 1\].*largest value 0.9"):
+        model.generate(np.full((1, 32, 32, 3), 0.9))
     with pytest.raises(ValueError, match=r"images with shape \(1, 32, 32, 1\)"):
         model.generate(np.zeros((1, 32, 32, 1)))
     with pytest.raises(ValueError, match=r"images \[1\] have one"):
