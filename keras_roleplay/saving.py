@@ -153,6 +153,15 @@ def check_archive(path):
             raise ValueError(
                 f"{path!r}: its config.json is not JSON ({error})."
             ) from None
+        except RecursionError:
+            raise ValueError(
+                f"{path!r}: its config.json nests deeper than a model config does."
+            ) from None
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"{path!r}: its config.json must hold a JSON object (a model's "
+            f"config). Received: a JSON {type(config).__name__}"
+        )
     return config
 
 

@@ -148,6 +148,13 @@ def test_hostile_and_damaged_archives_are_refused_and_run_nothing(saved):
     (folder / "garbage.keras").write_bytes(b"not a zip at all")
     with pytest.raises(ValueError, match="not a .keras model file"):
         load_model(folder / "garbage.keras")
+    for name, text, message in (
+        ("list_config", "[1, 2]", "a JSON object.*a JSON list"),
+        ("deep_config", "[" * 100_000 + "]" * 100_000, "nests deeper"),
+    ):
+        path = _write(folder, name, members, replace={"config.json": text})
+        with pytest.raises(ValueError, match=message):
+            load_model(path)
     no_config = _write(folder, "no_config", members, drop=("config.json",))
     with pytest.raises(ValueError, match="no config.json"):
         load_model(no_config)
