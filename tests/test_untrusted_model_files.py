@@ -188,6 +188,22 @@ def test_hostile_presets_are_refused_before_anything_is_built(tmp_path):
     _resign(preset)
     with pytest.raises(ValueError, match="`builtins.eval`, which is not"):
         ThreeBranchClassifier.from_preset(preset)
+    # A module function as the compile loss: Keras would call it in `fit`.
+    hostile = copy.deepcopy(good)
+    hostile["compile_config"] = {
+        "loss": {
+            "module": "keras_roleplay.datasets.shakespeare",
+            "class_name": "load_data",
+            "config": {},
+            "registered_name": None,
+        }
+    }
+    config_path.write_text(json.dumps(hostile))
+    _resign(preset)
+    with pytest.raises(
+        ValueError, match="shakespeare.load_data`, which is not a class"
+    ):
+        ThreeBranchClassifier.from_preset(preset)
     config_path.write_text("{not json")
     _resign(preset)
     with pytest.raises(ValueError, match="config.json' is not JSON"):

@@ -16,6 +16,8 @@ class ModelDefaultsMixin:
       holds the resolved values, so a loaded model is compiled from it
       directly: it comes back compiled as it was saved, optimizer state
       included.
+    - `predict` on zero examples is refused by name (Keras' own fails with
+      an `UnboundLocalError`).
     - `fit` on a `tf.data.Dataset` passes `shuffle=False` unless told
       otherwise: our pipelines shuffle themselves (every epoch), and Keras'
       default `shuffle=True` would only warn that it is ignored.
@@ -45,12 +47,38 @@ class ModelDefaultsMixin:
             # Its variables, so that the saved optimizer state loads into them.
             self.optimizer.build(self.trainable_variables)
 
+    def predict(self, x, *args, **kwargs):
+        # Keras' own predict fails on zero examples with an UnboundLocalError.
+        if _is_empty_batch(x):
+            raise ValueError(
+                "`x` holds no examples (a batch of 0): nothing to predict. "
+                f"Received: arrays of shapes {_shapes(x)}"
+            )
+        return super().predict(x, *args, **kwargs)
+
     def fit(self, *args, **kwargs):
         x = args[0] if args else kwargs.get("x")
         shuffle_given = "shuffle" in kwargs or len(args) > 8
         if not shuffle_given and _is_tf_dataset(x):
             kwargs["shuffle"] = False
         return super().fit(*args, **kwargs)
+
+
+def _arrays(x):
+    if isinstance(x, dict):
+        return list(x.values())
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    return [x]
+
+
+def _is_empty_batch(x):
+    arrays = [a for a in _arrays(x) if hasattr(a, "shape") and len(a.shape)]
+    return bool(arrays) and all(a.shape[0] == 0 for a in arrays)
+
+
+def _shapes(x):
+    return [tuple(a.shape) for a in _arrays(x) if hasattr(a, "shape")]
 
 
 def _is_tf_dataset(x):

@@ -57,3 +57,18 @@ def test_fit_on_our_pipelines_does_not_warn_about_shuffle():
         warnings.simplefilter("always")
         model.fit(data, epochs=1, verbose=0)
     assert not [w for w in caught if "shuffle" in str(w.message)]
+
+
+def test_predict_on_zero_examples_is_refused_by_name():
+    from keras_roleplay import presets
+
+    model = presets.load("three_branch_agreement")
+    empty = {
+        "image": np.zeros((0, 32, 32, 3)),
+        "text": np.zeros((0, 16)),
+        "audio": np.zeros((0, 30, 32)),
+    }
+    with pytest.raises(ValueError, match="holds no examples"):
+        model.predict(empty, verbose=0)
+    one = {name: np.zeros((1, *a.shape[1:])) for name, a in empty.items()}
+    assert model.predict(one, verbose=0).shape[0] == 1
