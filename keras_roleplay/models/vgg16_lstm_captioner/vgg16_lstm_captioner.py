@@ -218,6 +218,7 @@ class VGG16LSTMCaptioner(GenerativeTask):
         num_beams=4,
         k=5,
         seed=None,
+        temperature=1.0,
         return_attention=False,
         batch_size=32,
         detokenize=True,
@@ -241,6 +242,8 @@ class VGG16LSTMCaptioner(GenerativeTask):
             num_beams: beams for `"beam"`.
             k: candidates for `"top_k"`.
             seed: random seed for `"top_k"` and `"top_p"`.
+            temperature: for `"top_k"` and `"top_p"`: logits are divided by
+                it (below 1: likelier words, less variety).
             return_attention: also return, for each caption, a dict with
                 `"tokens"` (the generated tokens, `[END]` included) and
                 `"maps"` (an array `(tokens, grid_height, grid_width)`: where
@@ -267,7 +270,9 @@ class VGG16LSTMCaptioner(GenerativeTask):
                 "decoding buffers grow with it). Received: "
                 f"max_length={max_length}"
             )
-        sampler = self._get_sampler(sampler, num_beams, k, seed)
+        sampler = self._get_sampler(
+            sampler, num_beams, k, seed, temperature=temperature
+        )
         captions, maps = [], []
         batch_size = min(check_positive_int("batch_size", batch_size), len(images))
         for size, batch in self._padded_batches({"image": images}, batch_size):

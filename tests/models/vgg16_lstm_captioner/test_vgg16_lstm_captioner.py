@@ -267,6 +267,14 @@ def test_bad_vocabulary_and_inputs():
             model.generate(_images(1), max_length=bad)
     with pytest.raises(ValueError, match="k=1000000"):
         model.generate(_images(1), sampler="top_k", k=10**6)
+    # A temperature where it means something, like the responder's.
+    assert isinstance(
+        model.generate(_images(1), sampler="top_p", temperature=0.7), list
+    )
+    with pytest.raises(ValueError, match="`temperature` only changes"):
+        model.generate(_images(1), temperature=0.7)
+    with pytest.raises(ValueError, match="finite"):
+        model.generate(_images(1), sampler="top_k", temperature=float("inf"))
     # Pixels that are not pictures in [0, 255].
     with pytest.raises(ValueError, match="holds no image"):
         model.generate(np.zeros((0, 32, 32, 3)))
