@@ -52,10 +52,17 @@ def split_dtype(dtype):
         dtype = keras.dtype_policies.deserialize(dtype)
     if not isinstance(dtype, keras.dtype_policies.DTypePolicyMap):
         return dtype, {}
+    # Copies first: a map's `get_config` with no default policy clears the
+    # names of the policies it holds, in place.
+    quantized = {path: _copy(dtype[path]) for path in dtype}
     default = dtype.get_config()["default_policy"]
     if isinstance(default, dict):
         default = keras.dtype_policies.deserialize(default).name
-    return default, {path: dtype[path] for path in dtype}
+    return default, quantized
+
+
+def _copy(policy):
+    return policy.__class__.from_config(policy.get_config())
 
 
 def requantize(model, quantized):
@@ -79,8 +86,10 @@ def saved_dtype(model, dtype):
         `dtype` when no layer is quantized; else a serialized
         `DTypePolicyMap` with `dtype` as its default.
     """
+    # Copies: serializing a map with no default policy clears the names of
+    # the policies it holds, which would rename the live layers' policies.
     quantized = {
-        layer.path: layer.dtype_policy
+        layer.path: _copy(layer.dtype_policy)
         for layer in model._flatten_layers(include_self=False)
         if layer.quantization_mode is not None
     }

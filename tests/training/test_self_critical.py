@@ -6,7 +6,6 @@ import pytest
 
 from keras_roleplay.applications import VGG16LSTMCaptioner
 from keras_roleplay.datasets import shapes_captions
-from keras_roleplay.metrics import CiderD
 from keras_roleplay.training.rewards import (
     BleuReward,
     CiderDReward,
@@ -103,13 +102,16 @@ def test_rewards_compose_and_rank_captions():
         CiderDReward([["a cat"]])(["a cat"], {})
 
 
-@pytest.mark.slow
-def test_self_critical_training_raises_the_greedy_cider():
-    keras.utils.set_random_seed(0)
+def _says_blue(texts, batch):
+    """1 for a caption that says "blue", else 0: a reward with one clear optimum."""
+    return np.array([float("blue" in t.split()) for t in texts])
+
+
+def _trained_shapes_captioner(seed):
+    keras.utils.set_random_seed(seed)
     train, _, _ = shapes_captions.load_data(
         image_size=32, num_train=64, num_validation=10, num_test=10
     )
-    references = [list(c) for c in train["captions"]]
     model = VGG16LSTMCaptioner.from_captions(
         train["captions"],
         vocabulary_size=200,
@@ -124,21 +126,35 @@ def test_self_critical_training_raises_the_greedy_cider():
         epochs=15,
         verbose=0,
     )
-    cider = CiderD(references)
-    before = cider.score(model.generate(train["image"]), references).mean()
+    return model, train["image"], [list(c) for c in train["captions"]]
+
+
+@pytest.mark.slow
+def test_self_critical_training_raises_the_reward_it_is_given():
+    # The policy gradient must move greedy captions toward what the reward
+    # pays for. A reward with one clear optimum ("say blue") makes that a
+    # test that holds on any machine; that SCST with CIDEr-D beats more
+    # teacher forcing on held-out scenes is a benchmark's claim
+    # (benchmarks/captioner_reward_tuning.py: +5.2% CIDEr-D, 3 seeds), as
+    # CIDEr moves by a few percent only and its run-to-run spread on 64
+    # images is as large.
+    model, images, references = _trained_shapes_captioner(0)
+    before = _says_blue(model.generate(images), None).mean()
     history = fit_self_critical(
         model,
-        train["image"],
+        images,
         references,
-        CiderDReward(references),
+        _says_blue,
         epochs=2,
-        steps_per_epoch=40,
+        steps_per_epoch=20,
         batch_size=16,
         num_samples=4,
-        learning_rate=3e-4,
+        learning_rate=1e-3,
     )
-    after = cider.score(model.generate(train["image"]), references).mean()
-    # Measured: 1.30 -> 1.50, 1.45, 1.46 with sampler seeds 0, 1, 2 (20 steps
-    # an epoch instead of 40: 1.43, 1.37, 1.08, too few to count on).
-    assert after > 1.05 * before, (before, after)
-    assert len(history.history["sample_reward"]) == 2
+    after = _says_blue(model.generate(images), None).mean()
+    # Measured (seeds 0, 1, 2): 0.17, 0.23, 0.44 of captions say "blue"
+    # before, 1.0 after, in 33 s each.
+    assert before < 0.7, before  # the shapes come in several colours
+    assert after > max(before + 0.25, 0.9), (before, after)
+    rewards = history.history["sample_reward"]
+    assert len(rewards) == 2 and rewards[-1] > rewards[0]
