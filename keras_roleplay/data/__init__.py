@@ -7,6 +7,12 @@ from keras_roleplay.data.captions import (
     load_image_captions,
     read_captions_file,
 )
+from keras_roleplay.data.dialogues import (
+    load_dialogues,
+    read_characters,
+    read_dialogues,
+    split_dialogues,
+)
 from keras_roleplay.data.image_folder import ImageFolderStream, load_image_folder
 from keras_roleplay.data.images import decode_image
 from keras_roleplay.data.multimodal import (
@@ -28,11 +34,15 @@ __all__ = [
     "decode_wav",
     "fix_length",
     "image_caption_dataset",
+    "load_dialogues",
     "load_image_captions",
     "learn_word_piece_vocabulary",
     "load_image_folder",
     "multimodal_dataset_from_arrays",
     "multimodal_dataset_from_manifest",
     "read_captions_file",
+    "read_characters",
+    "read_dialogues",
+    "split_dialogues",
     "whole_sentences",
 ]
