@@ -1,6 +1,12 @@
 """tf.data input pipelines: arrays and folders of real files to model-ready batches."""
 
 from keras_roleplay.data.audio import LogMelSpectrogram, decode_wav, fix_length
+from keras_roleplay.data.caption_file_stream import image_caption_file_dataset
+from keras_roleplay.data.caption_formats import (
+    read_coco_captions,
+    read_flickr_captions,
+    read_split_list,
+)
 from keras_roleplay.data.captions import (
     caption_lists,
     image_caption_dataset,
@@ -34,6 +40,7 @@ __all__ = [
     "decode_wav",
     "fix_length",
     "image_caption_dataset",
+    "image_caption_file_dataset",
     "load_dialogues",
     "load_image_captions",
     "learn_word_piece_vocabulary",
@@ -42,7 +49,10 @@ __all__ = [
     "multimodal_dataset_from_manifest",
     "read_captions_file",
     "read_characters",
+    "read_coco_captions",
     "read_dialogues",
+    "read_flickr_captions",
+    "read_split_list",
     "split_dialogues",
     "whole_sentences",
 ]

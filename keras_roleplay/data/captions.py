@@ -5,6 +5,13 @@ import os
 
 import numpy as np
 
+from keras_roleplay.data.caption_formats import (
+    coco_captions_json,
+    is_flickr_token_file,
+    read_coco_captions,
+    read_flickr_captions,
+    read_split_list,
+)
 from keras_roleplay.data.csv_rows import read_csv_rows
 from keras_roleplay.data.file_checks import (
     data_file_path,
@@ -22,7 +29,12 @@ def _read_caption_rows(path):
     """`(pairs, problems)`: `(image, caption)` rows and `(where, reason)`."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"Captions file not found. Received: path={path!r}")
+    if is_flickr_token_file(path):
+        return read_flickr_captions(path)
     text = read_text_file(path)
+    coco = coco_captions_json(path, text)
+    if coco is not None:
+        return read_coco_captions(path, coco)
     pairs, problems = [], []
     if path.lower().endswith((".jsonl", ".json")):
         for number, line in enumerate(text.splitlines(), start=1):
@@ -79,7 +91,9 @@ def _read_caption_rows(path):
                 pairs.append((image, caption))
     else:
         raise ValueError(
-            f"Captions files must be .csv or .jsonl. Received: path={path!r}"
+            "Captions files must be .csv or .jsonl, a Flickr token file "
+            "(`Flickr8k.token.txt`, `results_20130124.token`) or a COCO "
+            f"captions .json. Received: path={path!r}"
         )
     return pairs, problems
 
@@ -95,7 +109,7 @@ def _group_captions(pairs):
 
 
 def read_captions_file(path):
-    """Reads image-caption pairs from a CSV or JSONL file.
+    """Reads image-caption pairs from a CSV, JSONL, Flickr or COCO file.
 
     - CSV: a header with `image_path` (or `image`) and `caption` columns; one
       row per caption, so an image with several captions has several rows.
@@ -103,6 +117,10 @@ def read_captions_file(path):
       breaks.
     - JSONL: one object per line with `"image"` (or `"image_path"`) and
       either `"caption"` (a string) or `"captions"` (a list of strings).
+    - Flickr8k/Flickr30k token files (`Flickr8k.token.txt`,
+      `results_20130124.token`: `image.jpg#0<TAB>caption`) and COCO
+      captions JSON (`captions_train2017.json`): see
+      `data.caption_formats`.
 
     Both in UTF-8, with or without a byte-order mark, with Unix or Windows
     line endings. Captions are stripped of surrounding white space; empty
@@ -134,7 +152,11 @@ def read_captions_file(path):
 
 
 def load_image_captions(
-    captions_path, image_shape=(224, 224, 3), image_dir=None, allow_outside_paths=False
+    captions_path,
+    image_shape=(224, 224, 3),
+    image_dir=None,
+    allow_outside_paths=False,
+    split=None,
 ):
     """Loads the images of a captions file into memory, skipping bad files.
 
@@ -152,6 +174,13 @@ def load_image_captions(
             captions file's folder.
         allow_outside_paths: read image paths that lead outside that folder
             (`../`, absolute paths); refused by default.
+        split: only these images, in this order: a split list file (one
+            image name a line, as Flickr8k's `Flickr_8k.trainImages.txt`)
+            or a list of names. A listed image the captions file has no
+            caption for is skipped and named.
+
+    For COCO's size (118 000 training images), hold paths, not pixels:
+    `data.image_caption_file_dataset` reads the images batch by batch.
 
     Returns:
         A dict with `"image"` (float32 `(n, h, w, c)`), `"captions"` (a list
@@ -178,9 +207,14 @@ def load_image_captions(
     pairs, skipped = _read_caption_rows(captions_path)
     bad_rows = len(skipped)
     captions = _group_captions(pairs)
+    if split is not None:
+        captions = {name: captions.get(name) for name in read_split_list(split)}
     root = image_dir or os.path.dirname(os.path.abspath(captions_path))
     images, kept_captions, paths = [], [], []
     for path, image_captions in captions.items():
+        if image_captions is None:
+            skipped.append((path, "in the split list, not in the captions file"))
+            continue
         if not image_captions:
             skipped.append((path, "no non-empty caption"))
             continue
