@@ -17,6 +17,15 @@
     # chat with a saved model; /roles lists the roles, /role NAME switches
     python applications/role_chat.py --model bard.keras --role "Iago (Othello)"
 
+    # your own characters: a dialogue file (JSONL or CSV rows of role, context,
+    # reply, or a script of speaker/text turns), saved as a preset folder
+    python applications/role_chat.py --train my_dialogues.jsonl \
+        --characters characters.csv --save-preset my_cast/ --role Ann
+
+    # a new character from a few of its lines, added to a saved model
+    python applications/role_chat.py --preset ./my_cast --add-role Cy \
+        --examples cy_lines.jsonl --save-preset my_cast_and_cy/ --role Cy
+
     # about an image: role-play VQA (questions on a shapes scene)
     python applications/role_chat.py --train role_vqa --role doctor --image scene.png
 
@@ -37,6 +46,7 @@ A line longer than the model reads keeps its last words, with a note.
 """
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -47,6 +57,7 @@ import keras
 import numpy as np
 
 from keras_roleplay.applications import RoleResponder
+from keras_roleplay.data.dialogues import load_dialogues
 from keras_roleplay.data.images import read_image_file
 from keras_roleplay.datasets import role_vqa
 from keras_roleplay.datasets.shapes import draw_scene
@@ -55,7 +66,12 @@ from keras_roleplay.models.role_responder.role_guidance import (
     DIALOGUE_ROLE_GUIDANCE,
 )
 from keras_roleplay.saving import load_model
-from keras_roleplay.training import fit_responder
+from keras_roleplay.training import (
+    DIALOGUE_FILE_SIZE,
+    adapt_to_role,
+    fit_responder,
+    train_responder_on_dialogues,
+)
 from keras_roleplay.training.recipes import train_shakespeare_responder
 from keras_roleplay.utils.atomic_files import (
     atomic_output,
@@ -64,16 +80,39 @@ from keras_roleplay.utils.atomic_files import (
 from keras_roleplay.utils.progress import EpochLog
 from keras_roleplay.utils.warning_lines import one_line_warnings
 
+BUNDLED = ("shakespeare", "role_vqa")
+# Plain fine-tuning of a new role's two rows (its vector and word bias).
+# A MAML start (`training.meta_learn_role_start`) needs the model's own
+# roles' data, which a saved model does not carry.
+ADD_ROLE_STEPS = 60
 
-def train_responder(source, epochs, log):
-    """A responder trained on a bundled dataset (`shakespeare` or `role_vqa`).
+
+def train_responder(source, epochs, log, args=None):
+    """A responder trained on a bundled dataset or on a dialogue file.
 
     Shakespeare: the `shakespeare_roles` preset's recipe (one epoch of
     pretraining on the plays without roles, then `epochs` of role-tuning
-    at most, with early stopping).
+    at most, with early stopping). A `.jsonl`/`.csv` file:
+    `training.train_responder_on_dialogues` (the same recipe).
     """
     if source == "shakespeare":
         return train_shakespeare_responder(epochs=epochs, log=log)
+    if source != "role_vqa":
+        data = load_dialogues(source, characters=args.characters)
+        if data["characters"]:
+            described = [name for name in data["roles"] if name in data["characters"]]
+            log(f"{len(described)} of {len(data['roles'])} characters described")
+        size = dict(DIALOGUE_FILE_SIZE, hidden_dim=args.hidden_dim)
+        size["num_layers"] = args.num_layers
+        model, _ = train_responder_on_dialogues(
+            data,
+            pretrain_epochs=args.pretrain_epochs,
+            epochs=epochs,
+            validation_split=args.validation_split,
+            size=size,
+            log=log,
+        )
+        return model
     keras.utils.set_random_seed(0)
     train, _, _ = role_vqa.load_data(3000, 1, 1)
     contexts, replies = train["question"], train["answer"]
@@ -100,6 +139,23 @@ def train_responder(source, epochs, log):
         callbacks=[EpochLog(log)],
     )
     return model
+
+
+def add_role_from_file(model, name, path, log):
+    """`model` with the role `name` learnt from its lines in `path`."""
+    if name in model.roles:
+        raise SystemExit(f"error: --add-role {name!r}: the model already has it.")
+    data = load_dialogues(path)
+    rows = [i for i, role in enumerate(data["role"]) if role == name]
+    if not rows:
+        raise SystemExit(
+            f"error: --examples {path} has no line of {name!r} (its roles: "
+            f"{', '.join(data['roles'])})."
+        )
+    contexts = [data["context"][i] for i in rows]
+    replies = [data["reply"][i] for i in rows]
+    log(f"adding {name} from {len(rows)} of its lines ({ADD_ROLE_STEPS} steps)")
+    return adapt_to_role(model, name, contexts, replies, steps=ADD_ROLE_STEPS)
 
 
 def load_chat_image(model, path, scene_seed, log):
@@ -132,10 +188,31 @@ def main(argv=None):
     )
     source.add_argument("--model", help="a saved RoleResponder (.keras)")
     source.add_argument(
-        "--train", choices=("shakespeare", "role_vqa"), help="train one first"
+        "--train",
+        help="train one first: shakespeare, role_vqa, or a dialogue file (.jsonl or "
+        ".csv: rows of role, context, reply; or turns of speaker, text, scene)",
     )
     parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument(
+        "--characters", help="with a dialogue file: a file of name, description"
+    )
+    parser.add_argument(
+        "--pretrain-epochs",
+        type=int,
+        default=2,
+        help="with a dialogue file: epochs over every exchange, roles hidden",
+    )
+    parser.add_argument("--validation-split", type=float, default=0.1)
+    parser.add_argument("--hidden-dim", type=int, default=64)
+    parser.add_argument("--num-layers", type=int, default=2)
+    parser.add_argument(
+        "--add-role", help="a new role, learnt from its lines in --examples"
+    )
+    parser.add_argument("--examples", help="a dialogue file with the new role's lines")
     parser.add_argument("--save-model", help="where to save the trained model")
+    parser.add_argument(
+        "--save-preset", help="a folder to save the model in, for from_preset"
+    )
     parser.add_argument("--role", help="the role to play (default: the first)")
     parser.add_argument("--image", help="image file to talk about (image models)")
     parser.add_argument("--scene-seed", type=int, default=0)
@@ -189,11 +266,37 @@ def main(argv=None):
             f"--no-repeat-ngram-size must be 0 or more. Received: "
             f"{args.no_repeat_ngram_size}"
         )
+    if args.pretrain_epochs < 0:
+        parser.error(
+            f"--pretrain-epochs must be 0 or more. Received: {args.pretrain_epochs}"
+        )
+    if not 0 <= args.validation_split < 1:
+        parser.error(
+            f"--validation-split must be in [0, 1). Received: {args.validation_split}"
+        )
+    if args.train and args.train not in BUNDLED:
+        if not args.train.lower().endswith((".jsonl", ".csv")):
+            parser.error(
+                "--train must be shakespeare, role_vqa or a .jsonl/.csv dialogue "
+                f"file. Received: {args.train}"
+            )
+        if not os.path.isfile(args.train):
+            parser.error(f"--train: no such file: {args.train}")
+    elif args.characters:
+        parser.error("--characters goes with --train and a dialogue file")
+    if bool(args.add_role) != bool(args.examples):
+        parser.error("--add-role and --examples go together")
     if args.save_model:
         try:  # before minutes of training, not after
             check_writable(args.save_model)
         except ValueError as error:
             parser.error(str(error))
+    if args.save_preset and os.path.exists(args.save_preset):
+        if not os.path.isdir(args.save_preset) or os.listdir(args.save_preset):
+            parser.error(
+                f"--save-preset {args.save_preset} exists and is not an empty "
+                "folder; name a new one"
+            )
     if args.model:
         try:  # checked first: a damaged or hostile file is named and refused
             model = load_model(args.model)
@@ -207,11 +310,22 @@ def main(argv=None):
         except ValueError as error:
             raise SystemExit(f"error: {error}") from None
     else:
-        model = train_responder(args.train, args.epochs, log)
-        if args.save_model:
-            with atomic_output(args.save_model) as tmp:
-                model.save(tmp)
-            log(f"saved to {args.save_model}")
+        try:
+            model = train_responder(args.train, args.epochs, log, args)
+        except ValueError as error:
+            raise SystemExit(f"error: {error}") from None
+    if args.add_role:
+        try:
+            model = add_role_from_file(model, args.add_role, args.examples, log)
+        except (ValueError, FileNotFoundError) as error:
+            raise SystemExit(f"error: {error}") from None
+    if args.save_model and (args.train or args.add_role):
+        with atomic_output(args.save_model) as tmp:
+            model.save(tmp)
+        log(f"saved to {args.save_model}")
+    if args.save_preset:
+        model.save_to_preset(args.save_preset)
+        log(f"saved as a preset in {args.save_preset} (from_preset loads it)")
     role = args.role or model.roles[0]
     try:
         model.role_ids(role)

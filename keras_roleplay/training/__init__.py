@@ -1,12 +1,17 @@
 """Training recipes: optimizer schedules, time budgets, exact resumes, role
 judges, role-play evaluation and pretraining, few-shot adaptation to a new
-role (MAML), the captioner's and the dual encoder's fits, self-critical
-sequence training of the captioner on a reward (`rewards`)."""
+role (MAML), a responder from your own dialogue file, the captioner's and
+the dual encoder's fits, self-critical sequence training of the captioner
+on a reward (`rewards`)."""
 
 from keras_roleplay.training.captioning import fit_captioner
 from keras_roleplay.training.contrastive import (
     fit_dual_encoder,
     fit_multimodal_pretraining,
+)
+from keras_roleplay.training.dialogue_file_training import (
+    DIALOGUE_FILE_SIZE,
+    train_responder_on_dialogues,
 )
 from keras_roleplay.training.exact_backup import ExactBackupAndRestore
 from keras_roleplay.training.few_shot import (
@@ -25,7 +30,7 @@ from keras_roleplay.training.role_play import (
     train_role_judge,
     warmup_cosine_adamw,
 )
-from keras_roleplay.training.role_slots import add_roles
+from keras_roleplay.training.role_slots import add_roles, only_roles_trainable
 from keras_roleplay.training.self_critical import (
     SelfCriticalBatches,
     fit_self_critical,
@@ -33,6 +38,7 @@ from keras_roleplay.training.self_critical import (
 from keras_roleplay.training.time_budget import TimeBudget, warmup_cosine_rate
 
 __all__ = [
+    "DIALOGUE_FILE_SIZE",
     "ExactBackupAndRestore",
     "RoleStart",
     "SelfCriticalBatches",
@@ -40,6 +46,7 @@ __all__ = [
     "add_roles",
     "compare_role_adaptation",
     "meta_learn_role_start",
+    "only_roles_trainable",
     "summarize_role_adaptation",
     "TimeBudget",
     "evaluate_replies",
@@ -49,6 +56,7 @@ __all__ = [
     "fit_responder",
     "fit_self_critical",
     "pretrain_responder",
+    "train_responder_on_dialogues",
     "train_role_judge",
     "warmup_cosine_adamw",
     "warmup_cosine_rate",

@@ -1,6 +1,5 @@
 """The `shakespeare_roles` preset: pretrained on the whole plays, then role-tuned."""
 
-import contextlib
 import os
 
 import keras
@@ -23,7 +22,7 @@ from keras_roleplay.training.role_play import (
     pretrain_responder,
     train_role_judge,
 )
-from keras_roleplay.training.role_slots import ROLE_TABLES
+from keras_roleplay.training.role_slots import ROLE_TABLES, only_roles_trainable
 from keras_roleplay.utils.progress import EpochLog
 
 SHAKESPEARE_CHARACTERS = 10
@@ -207,31 +206,6 @@ def train_shakespeare_responder(
 
 # The layers that hold the roles: the same tables few-shot adaptation learns.
 ROLE_LAYERS = ROLE_TABLES
-
-
-@contextlib.contextmanager
-def only_roles_trainable(model):
-    """Freezes a responder's network but its roles' vectors and word biases.
-
-    Role-tuning the whole pretrained network overfits the characters'
-    1 700 speeches within an epoch (early stopping keeps the first), before
-    the roles are learnt: the preset's model then named the speaker of a
-    real reply 0.228 of the time. A further stage on the roles' own
-    parameters alone (the two rows per role that few-shot adaptation also
-    tunes), at a learning rate fit for embeddings, brought it to 0.277 and
-    the true role's perplexity below a shuffled one's by 0.7% (0.06%
-    before).
-    """
-    layers = model.backbone._flatten_layers(include_self=False, recursive=False)
-    layers = list(layers)
-    before = [layer.trainable for layer in layers]
-    for layer in layers:
-        layer.trainable = layer.name in ROLE_LAYERS
-    try:
-        yield model
-    finally:
-        for layer, trainable in zip(layers, before, strict=True):
-            layer.trainable = trainable
 
 
 def _learn_plays_lexicon(model, plays, log=print):
