@@ -17,6 +17,16 @@ Or load a saved captioner, or train one first on your own captions:
     python applications/caption_images.py --model captioner.keras \\
         --images photos/ --output captions.csv --sampler beam
 
+    # a Flickr8k or Flickr30k folder (the token file, the image folder and,
+    # if there, the training split list), with ImageNet VGG16 weights
+    python applications/caption_images.py --train Flickr8k/ --image-size 224 \
+        --image-weights imagenet --save-preset flickr_captioner/ --images photos/
+
+    # COCO captions (its image folder found beside the annotations folder),
+    # read from the files batch by batch
+    python applications/caption_images.py --train annotations/captions_train2017.json \
+        --stream --images photos/
+
     # no data of your own yet: train on the bundled shapes scenes
     python applications/caption_images.py --train bundled --images photos/
 
@@ -25,7 +35,9 @@ Unreadable images are reported by name and skipped; the rest are captioned.
 
 import argparse
 import csv
+import glob
 import os
+import re
 import sys
 import time
 
@@ -35,7 +47,12 @@ import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 import keras
 
 from keras_roleplay.applications import VGG16LSTMCaptioner
-from keras_roleplay.data import ImageFolderStream, load_image_captions
+from keras_roleplay.data import (
+    ImageFolderStream,
+    image_caption_file_dataset,
+    load_image_captions,
+    read_captions_file,
+)
 from keras_roleplay.data.images import IMAGE_EXTENSIONS
 from keras_roleplay.datasets import shapes_captions
 from keras_roleplay.saving import load_model
@@ -50,20 +67,100 @@ from keras_roleplay.utils.warning_lines import one_line_warnings
 SHAPES_PRESETS = ("captioner_shapes_en", "captioner_shapes_zh")
 
 
-def train_captioner(source, image_size, epochs, log):
-    """Trains a captioner on a captions file, or on the bundled scenes."""
+# Where the public datasets keep their images, relative to the folder given.
+FLICKR_IMAGE_FOLDERS = (
+    "Flicker8k_Dataset",  # sic: Flickr8k's archive
+    "Flickr8k_Dataset",
+    "flickr30k-images",
+    "flickr30k_images",
+    "Images",
+    "images",
+)
+
+
+def caption_source(train, image_dir=None):
+    """`(captions file, image folder, split)` for what `--train` names.
+
+    A captions file (CSV, JSONL, a Flickr token file, COCO JSON), or a
+    Flickr8k/Flickr30k folder: its token file, its image folder
+    (`FLICKR_IMAGE_FOLDERS`, else the folder itself) and its training split
+    list (`*trainImages.txt`) when it has one. A COCO file's images are in
+    the folder named after its split (`captions_train2017.json`:
+    `train2017/`), beside the annotations folder or inside it.
+    """
+    if os.path.isdir(train):
+        tokens = sorted(
+            glob.glob(os.path.join(train, "*.token.txt"))
+            + glob.glob(os.path.join(train, "*.token"))
+        )
+        if not tokens:
+            raise ValueError(
+                f"--train {train}: a folder must hold a Flickr token file "
+                "(Flickr8k.token.txt or results_20130124.token); for your own "
+                "captions, give the captions file itself"
+            )
+        folder = image_dir or next(
+            (
+                os.path.join(train, name)
+                for name in FLICKR_IMAGE_FOLDERS
+                if os.path.isdir(os.path.join(train, name))
+            ),
+            train,
+        )
+        splits = sorted(glob.glob(os.path.join(train, "*trainImages.txt")))
+        return tokens[0], folder, splits[0] if splits else None
+    if not os.path.isfile(train):
+        raise ValueError(f"--train: no such file or folder: {train}")
+    match = re.fullmatch(r"captions_(\w+)\.json", os.path.basename(train))
+    if image_dir is None and match:
+        annotations = os.path.dirname(os.path.abspath(train))
+        for folder in (os.path.dirname(annotations), annotations):
+            if os.path.isdir(os.path.join(folder, match.group(1))):
+                return train, os.path.join(folder, match.group(1)), None
+        raise ValueError(
+            f"--train {train}: its images ({match.group(1)}/) are not beside or "
+            "inside its folder; name their folder with --image-dir"
+        )
+    return train, image_dir, None
+
+
+def train_captioner(source, image_size, epochs, log, args=None):
+    """Trains a captioner on a captions file or folder, or on the bundled scenes."""
     image_shape = (image_size, image_size, 3)
+    options = {}
+    if args is not None and args.image_weights:
+        options = dict(
+            weights=args.image_weights, trainable_backbone=args.fine_tune_vgg16
+        )
     if source == "bundled":
         data, _, _ = shapes_captions.load_data(
             num_train=1500, num_validation=1, num_test=1, image_size=image_size
         )
         images, captions = data["image"], data["captions"]
     else:
-        data = load_image_captions(source, image_shape=image_shape)
+        path, image_dir, split = caption_source(source, args and args.image_dir)
+        if split:
+            log(f"the training split: {split}")
+        if args is not None and args.stream:
+            table = read_captions_file(path)
+            texts = [caption for entry in table.values() for caption in entry]
+            log(f"training on {len(table)} images read from their files...")
+            model = VGG16LSTMCaptioner.from_captions(
+                texts, vocabulary_size=1000, image_shape=image_shape, **options
+            )
+            model.compile()
+            dataset = image_caption_file_dataset(
+                path, image_shape, image_dir=image_dir, split=split, shuffle=True
+            )
+            model.fit(dataset.map(model.preprocessor), epochs=epochs, verbose=2)
+            return model
+        data = load_image_captions(
+            path, image_shape=image_shape, image_dir=image_dir, split=split
+        )
         images, captions = data["image"], data["captions"]
     log(f"training on {len(images)} images for {epochs} epochs...")
     model = VGG16LSTMCaptioner.from_captions(
-        captions, vocabulary_size=1000, image_shape=image_shape
+        captions, vocabulary_size=1000, image_shape=image_shape, **options
     )
     # The library's recipe: warm-up and cosine decay of the learning rate,
     # VGG16 cut where its grid is 8x8 (feature_layer="auto").
@@ -86,7 +183,27 @@ def main(argv=None):
     source.add_argument("--model", help="a saved captioner (.keras)")
     source.add_argument(
         "--train",
-        help="a captions CSV/JSONL to train on, or 'bundled' for the shapes scenes",
+        help="captions to train on: a CSV/JSONL file, a Flickr8k/Flickr30k folder "
+        "or token file, a COCO captions JSON, or 'bundled' for the shapes scenes",
+    )
+    parser.add_argument(
+        "--image-dir", help="with --train: the images' folder, if not the usual one"
+    )
+    parser.add_argument(
+        "--stream",
+        action="store_true",
+        help="with --train: read the images from their files batch by batch "
+        "(for COCO's size), not all into memory first",
+    )
+    parser.add_argument(
+        "--image-weights",
+        help="with --train: VGG16 weights, 'imagenet' (downloaded by Keras) or a "
+        "VGG16 'notop' weights file",
+    )
+    parser.add_argument(
+        "--fine-tune-vgg16",
+        action="store_true",
+        help="with --image-weights: train the VGG16 weights too (default: frozen)",
     )
     parser.add_argument("--images", help="folder of images to caption (or FOLDER)")
     parser.add_argument("--output", default="captions.csv", help="CSV to write")
@@ -96,6 +213,9 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=14, help="with --train")
     parser.add_argument("--image-size", type=int, default=32, help="with --train")
     parser.add_argument("--save-model", help="with --train: where to save the model")
+    parser.add_argument(
+        "--save-preset", help="with --train: a new folder to save a preset in"
+    )
     parser.add_argument(
         "--bfloat16",
         action="store_true",
@@ -114,6 +234,16 @@ def main(argv=None):
         parser.error(f"no folder of images at {folder!r}")
     if args.epochs < 1:
         parser.error(f"--epochs must be at least 1. Received: {args.epochs}")
+    if args.image_weights not in (None, "imagenet") and not os.path.isfile(
+        args.image_weights
+    ):
+        parser.error(f"--image-weights: no such file: {args.image_weights}")
+    if args.save_preset and os.path.exists(args.save_preset):
+        if not os.path.isdir(args.save_preset) or os.listdir(args.save_preset):
+            parser.error(
+                f"--save-preset {args.save_preset} exists and is not an empty "
+                "folder; name a new one"
+            )
     try:  # before loading or training, not after
         for path in filter(None, (args.output, args.save_model)):
             check_writable(path)
@@ -144,11 +274,17 @@ def main(argv=None):
     else:
         if args.bfloat16:
             keras.config.set_dtype_policy("mixed_bfloat16")
-        model = train_captioner(args.train, args.image_size, args.epochs, log)
+        try:
+            model = train_captioner(args.train, args.image_size, args.epochs, log, args)
+        except ValueError as error:
+            parser.error(str(error))
         if args.save_model:
             with atomic_output(args.save_model) as tmp:
                 model.save(tmp)
             log(f"saved the model to {args.save_model}")
+        if args.save_preset:
+            model.save_to_preset(args.save_preset)
+            log(f"saved as a preset in {args.save_preset} (from_preset loads it)")
 
     # Read and captioned a batch at a time: memory stays that of one batch
     # however many images the folder holds.
