@@ -13,6 +13,7 @@ from keras_roleplay.data.captions import (
     load_image_captions,
     read_captions_file,
 )
+from keras_roleplay.data.dialogue_stream import dialogue_file_dataset
 from keras_roleplay.data.dialogues import (
     load_dialogues,
     read_characters,
@@ -38,6 +39,7 @@ __all__ = [
     "caption_lists",
     "decode_image",
     "decode_wav",
+    "dialogue_file_dataset",
     "fix_length",
     "image_caption_dataset",
     "image_caption_file_dataset",

@@ -63,47 +63,31 @@ def _exchange_from_row(record):
     return exchange, None
 
 
-def read_dialogues(path):
-    """Reads the exchanges of a dialogue file, naming the rows it skips.
+def iter_exchanges(path, skipped=None, counts=None):
+    """Yields the exchanges of a dialogue file one at a time (see the module).
 
-    See the module for the two layouts. A row without a role, context or
-    reply (or a turn without a speaker or text), a field that is not text,
-    and a line that is not JSON or not UTF-8 are skipped, and one warning
-    names each by line; the rest is kept. JSONL streams line by line.
+    Reads JSONL line by line, so a file of any size streams (a CSV is
+    parsed whole: `data.records`). Each exchange is a dict with
+    `"context"`, `"reply"`, `"role"`, `"image"`, `"language"`, `"scene"`
+    (`None` where absent) and `"line"` (where its reply is).
 
     Args:
-        path: a `.jsonl` or `.csv` file.
-
-    Returns:
-        A dict of lists, one entry an exchange: `"context"`, `"reply"`,
-        `"role"`, `"image"` (a path as written, or `None`), `"language"`
-        and `"scene"` (or `None`), `"line"` (where the reply is); plus
-        `"roles"` (the names in order of first reply), `"layout"`
-        (`"rows"` or `"turns"`) and `"skipped"` (`[(line, reason)]`).
+        path: a `.jsonl` or `.csv` dialogue file.
+        skipped: a list that receives `(line, reason)` for every line that
+            is skipped (the caller names them; `read_dialogues` warns).
+        counts: a dict whose `"lines"` counts the records read.
 
     Raises:
-        ValueError: a file whose records are neither layout, or that holds
-            no exchange.
-
-    Example:
-
-    >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "script.jsonl")
-    >>> with open(path, "w") as f:
-    ...     for speaker, text in [("Ann", "Who goes there?"), ("Bo", "A friend."),
-    ...                           ("Ann", "Come in, then.")]:
-    ...         _ = f.write(f'{{"speaker": "{speaker}", "text": "{text}"}}\\n')
-    >>> data = read_dialogues(path)
-    >>> list(zip(data["role"], data["context"], data["reply"]))
-    [('Bo', 'Who goes there?', 'A friend.'), ('Ann', 'A friend.', 'Come in, then.')]
-    """  # noqa: E501
+        ValueError: a file whose records are neither layout.
+    """
     path = check_record_file("path", path)
-    columns = {key: [] for key in ("context", "reply", "role", "image")}
-    columns.update({key: [] for key in ("language", "scene", "line")})
-    skipped, layout, seen = [], None, 0
+    skipped = [] if skipped is None else skipped
+    counts = {} if counts is None else counts
+    counts["lines"] = 0
+    layout = None
     previous = None  # the last turn: (scene, speaker, text)
     for where, record, problem in iter_records(path):
-        seen += 1
+        counts["lines"] += 1
         if problem:
             skipped.append((where, problem))
             continue
@@ -136,10 +120,54 @@ def read_dialogues(path):
                 continue
             exchange = {"role": speaker, "context": turn[2], "reply": text}
             exchange.update(image=None, language=None, scene=scene)
-        for key in ("context", "reply", "role", "image", "language", "scene"):
+        exchange["layout"] = layout
+        exchange["line"] = where
+        yield exchange
+
+
+def read_dialogues(path):
+    """Reads the exchanges of a dialogue file, naming the rows it skips.
+
+    See the module for the two layouts. A row without a role, context or
+    reply (or a turn without a speaker or text), a field that is not text,
+    and a line that is not JSON or not UTF-8 are skipped, and one warning
+    names each by line; the rest is kept. For files too large to hold,
+    `dialogue_file_dataset` streams them into `fit`.
+
+    Args:
+        path: a `.jsonl` or `.csv` file.
+
+    Returns:
+        A dict of lists, one entry an exchange: `"context"`, `"reply"`,
+        `"role"`, `"image"` (a path as written, or `None`), `"language"`
+        and `"scene"` (or `None`), `"line"` (where the reply is); plus
+        `"roles"` (the names in order of first reply), `"layout"`
+        (`"rows"` or `"turns"`) and `"skipped"` (`[(line, reason)]`).
+
+    Raises:
+        ValueError: a file whose records are neither layout, or that holds
+            no exchange.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "script.jsonl")
+    >>> with open(path, "w") as f:
+    ...     for speaker, text in [("Ann", "Who goes there?"), ("Bo", "A friend."),
+    ...                           ("Ann", "Come in, then.")]:
+    ...         _ = f.write(f'{{"speaker": "{speaker}", "text": "{text}"}}\\n')
+    >>> data = read_dialogues(path)
+    >>> list(zip(data["role"], data["context"], data["reply"]))
+    [('Bo', 'Who goes there?', 'A friend.'), ('Ann', 'A friend.', 'Come in, then.')]
+    """  # noqa: E501
+    keys = ("context", "reply", "role", "image", "language", "scene", "line")
+    columns = {key: [] for key in keys}
+    skipped, counts, layout = [], {}, None
+    for exchange in iter_exchanges(path, skipped, counts):
+        layout = exchange["layout"]
+        for key in keys:
             columns[key].append(exchange[key])
-        columns["line"].append(where)
-    warn_skipped(skipped, seen, "lines", path)
+    warn_skipped(skipped, counts["lines"], "lines", path)
     if not columns["reply"]:
         raise ValueError(
             f"No exchange could be read from the dialogue file {path}"

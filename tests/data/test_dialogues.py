@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from keras_roleplay.applications import RoleResponder
+from keras_roleplay.data.dialogue_stream import dialogue_file_dataset
 from keras_roleplay.data.dialogues import (
     load_dialogues,
     read_characters,
@@ -210,3 +211,49 @@ def test_bad_arguments_and_files_are_named(tmp_path):
             read_dialogues(_jsonl(tmp_path / "one.jsonl", SCRIPT[:1]))
     with pytest.raises(ValueError, match="validation_split"):
         split_dialogues({"reply": [], "role": []}, 0.6, 0.5)
+
+
+def test_the_stream_gives_the_batches_the_in_memory_pipeline_gives(tmp_path):
+    path = _jsonl(tmp_path / "script.jsonl", SCRIPT * 3)
+    with open(path, "a") as f:
+        f.write(json.dumps({"speaker": "Cy", "text": "Cold soup.", "scene": 2}) + "\n")
+        f.write(json.dumps({"role": "x", "context": "y", "reply": "z"}) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = read_dialogues(path)
+    model = RoleResponder.from_dialogues(
+        data["context"] + data["reply"],
+        roles=["Ann", "Bo"],  # not Cy
+        sequence_length=8,
+        hidden_dim=8,
+        num_heads=2,
+        num_layers=1,
+    )
+    known = [i for i, role in enumerate(data["role"]) if role in ("Ann", "Bo")]
+    expected = model.dialogue_dataset(
+        [data["context"][i] for i in known],
+        [data["reply"][i] for i in known],
+        [data["role"][i] for i in known],
+        batch_size=4,
+    )
+    with pytest.warns(UserWarning) as caught:
+        streamed = list(dialogue_file_dataset(path, model, batch_size=4))
+    message = str(caught[0].message)
+    assert "Skipped 2 of 20 lines" in message
+    assert "line 19 (a role the model lacks: Cy)" in message
+    assert 'line 20 (an empty or missing "speaker" or "text")' in message
+    pairs = list(zip(streamed, expected, strict=True))
+    assert len(pairs) == 3  # the 9 exchanges of Ann and Bo
+    for got, want in pairs:
+        for a, b in zip(got, want, strict=True):
+            if isinstance(a, dict):
+                for key in a:
+                    np.testing.assert_array_equal(a[key], b[key])
+            else:
+                np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="text-only"):
+        image_model = RoleResponder.from_dialogues(
+            ["hi"], roles=["a"], image_shape=(16, 16, 3), sequence_length=4,
+            hidden_dim=8, num_heads=2, num_layers=1,
+        )  # fmt: skip
+        dialogue_file_dataset(path, image_model)
