@@ -75,7 +75,9 @@ def one_run(path, method):
         num_layers=1,
     )
     model.compile()
-    warm = model.dialogue_dataset(["w1 w2"] * 64, ["w3 w4"] * 64, "role0", 64)
+    warm = model.dialogue_dataset(
+        ["w1 w2"] * 64, ["w3 w4"] * 64, "role0", batch_size=64
+    )
     model.fit(warm, epochs=1, verbose=0)
     before = resident_mb()
     start = time.perf_counter()
@@ -109,8 +111,9 @@ def main():
                 [sys.executable, __file__, "--one", path, method],
                 capture_output=True,
                 text=True,
-                check=True,
             )
+            if result.returncode:
+                raise SystemExit(result.stderr[-3000:])
             figures = json.loads(result.stdout.strip().splitlines()[-1])
             print(
                 f"{lines:>8} {method:>10} {figures['peak_mb']:>20.1f} "
