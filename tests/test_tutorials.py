@@ -47,6 +47,14 @@ SMALL = {
         "NEW_CHARACTERS": 1,
         "TEST_SPEECHES": 40,
     },
+    "05_your_own_characters.ipynb": {
+        "NUM_SCENES": 60,
+        "PRETRAIN_EPOCHS": 1,
+        "EPOCHS": 4,
+        "HIDDEN_DIM": 32,
+        "NUM_CAPTION_IMAGES": 100,
+        "CAPTION_EPOCHS": 3,
+    },
 }
 
 
@@ -118,6 +126,11 @@ class TestRoleResponderTutorial(_Tutorial):
 @pytest.mark.slow
 class TestPretrainingAndNewRolesTutorial(_Tutorial):
     NOTEBOOK = "04_pretraining_and_new_roles.ipynb"
+
+
+@pytest.mark.slow
+class TestYourOwnCharactersTutorial(_Tutorial):
+    NOTEBOOK = "05_your_own_characters.ipynb"
 
 
 def test_every_tutorial_is_run_with_small_settings():
