@@ -1,8 +1,9 @@
 """Training recipes: optimizer schedules, time budgets, exact resumes, role
 judges, role-play evaluation and pretraining, few-shot adaptation to a new
 role (MAML), a responder from your own dialogue file, the captioner's and
-the dual encoder's fits, self-critical sequence training of the captioner
-on a reward (`rewards`)."""
+the dual encoder's fits, reward tuning (self-critical sequence training of
+the captioner, the responder's replies on a role judge's reward:
+`rewards`)."""
 
 from keras_roleplay.training.captioning import fit_captioner
 from keras_roleplay.training.contrastive import (
@@ -18,6 +19,10 @@ from keras_roleplay.training.few_shot import (
     RoleStart,
     adapt_to_role,
     meta_learn_role_start,
+)
+from keras_roleplay.training.reply_reward_tuning import (
+    ReplyRewardBatches,
+    fit_reply_rewards,
 )
 from keras_roleplay.training.role_adaptation_comparison import (
     compare_role_adaptation,
@@ -40,6 +45,7 @@ from keras_roleplay.training.time_budget import TimeBudget, warmup_cosine_rate
 __all__ = [
     "DIALOGUE_FILE_SIZE",
     "ExactBackupAndRestore",
+    "ReplyRewardBatches",
     "RoleStart",
     "SelfCriticalBatches",
     "adapt_to_role",
@@ -53,6 +59,7 @@ __all__ = [
     "fit_captioner",
     "fit_dual_encoder",
     "fit_multimodal_pretraining",
+    "fit_reply_rewards",
     "fit_responder",
     "fit_self_critical",
     "pretrain_responder",

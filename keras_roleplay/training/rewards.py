@@ -11,6 +11,8 @@ Rewards add up: `WeightedRewards({reward: weight, ...})` is a reward.
   sequence training does, Rennie et al. 2017);
 - `BleuReward()`: sentence BLEU-4 (smoothed) against the references;
 - `RepetitionPenalty()`: minus the share of repeated word bigrams;
+- `RoleJudgeReward(judge)`: the probability a `RoleJudge` gives the role
+  each reply was written for (`batch["role"]`): the role heard;
 - `WeightedRewards`: a weighted sum of rewards.
 
 Example:
@@ -161,3 +163,49 @@ class WeightedRewards:
 
     def __repr__(self):
         return f"WeightedRewards({self.weights!r})"
+
+
+class RoleJudgeReward:
+    """The probability a role judge gives each reply's asked-for role.
+
+    The reward of role-play's reinforcement learning: a reply is worth what
+    it sounds like its role to a `RoleJudge` trained on gold replies. Use
+    another judge (another split or seed) to score the tuned model, so
+    that the score is not the reward it was tuned on.
+
+    Args:
+        judge: a trained `metrics.RoleJudge` whose roles include the
+            responder's.
+
+    Example:
+
+    >>> from keras_roleplay.metrics import RoleJudge
+    >>> judge = RoleJudge(["[PAD]", "[UNK]", "arr", "hello"], ["pirate", "knight"],
+    ...                   sequence_length=4)
+    >>> scores = RoleJudgeReward(judge)(["arr", "hello"],
+    ...                                 {"role": ["pirate", "knight"]})
+    >>> scores.shape, bool(((scores > 0) & (scores < 1)).all())
+    ((2,), True)
+    """
+
+    def __init__(self, judge):
+        self.judge = judge
+
+    def __call__(self, texts, batch):
+        roles = batch.get("role") if isinstance(batch, dict) else None
+        if roles is None or len(roles) != len(texts):
+            raise ValueError(
+                'RoleJudgeReward needs `batch["role"]`, one role a text '
+                f"({len(texts)})."
+            )
+        ids = self.judge.role_ids(list(roles), len(texts))
+        logits = self.judge.predict(
+            self.judge.tokenize(list(texts)), batch_size=256, verbose=0
+        )
+        logits = np.asarray(logits, "float64")
+        logits -= logits.max(axis=-1, keepdims=True)
+        probabilities = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
+        return probabilities[np.arange(len(texts)), np.asarray(ids)]
+
+    def __repr__(self):
+        return f"RoleJudgeReward({self.judge.name})"

@@ -47,6 +47,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_roleplay.training.policy_gradient import advantages, run_policy_gradient
 from keras_roleplay.utils.special_tokens import PAD_ID, START_ID
 from keras_roleplay.utils.validation import (
     check_choice,
@@ -159,12 +160,11 @@ class SelfCriticalBatches:
             ) - sequence_log_probs(
                 self.reference_model, repeated, tokens, targets, mask
             )
-        shaped = (sample_rewards - self.kl_weight * kl).reshape(n, k)
-        if self.baseline == "greedy":
-            baseline = greedy_rewards[:, None]
-        else:  # leave-one-out: the mean of the image's other samples
-            baseline = (shaped.sum(axis=1, keepdims=True) - shaped) / (k - 1)
-        advantage = (shaped - baseline).reshape(-1)
+        advantage = advantages(
+            sample_rewards - self.kl_weight * kl,
+            k,
+            greedy_rewards if self.baseline == "greedy" else None,
+        )
         weights = (1 - self.teacher_forcing) * advantage[:, None] * mask
         inputs = {"image": repeated.astype("float32"), "tokens": tokens}
         if self.teacher_forcing:
@@ -237,11 +237,6 @@ def fit_self_critical(
             "`images` and `references` must be as many, and not empty. "
             f"Received: {len(images)} images, {len(references)} reference groups"
         )
-    epochs = check_positive_int("epochs", epochs)
-    batch_size = min(check_positive_int("batch_size", batch_size), len(images))
-    steps = check_positive_int(
-        "steps_per_epoch", steps_per_epoch or -(-len(images) // batch_size)
-    )
     reference_model = None
     if kl_weight:
         reference_model = type(model).from_config(model.get_config())
@@ -256,37 +251,14 @@ def fit_self_critical(
         baseline=baseline,
         seed=seed,
     )
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
-    history = keras.callbacks.History()
-    callback_list = keras.callbacks.CallbackList(
-        [*callbacks, history], model=model, epochs=epochs, steps=steps, verbose=0
+    return run_policy_gradient(
+        model,
+        lambda rows: batches(images[rows], [references[i] for i in rows]),
+        len(images),
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        seed=seed,
+        callbacks=callbacks,
     )
-    order = np.random.default_rng(seed)
-    model.stop_training = False
-    callback_list.on_train_begin()
-    for epoch in range(epochs):
-        callback_list.on_epoch_begin(epoch)
-        totals, done = {}, 0
-        indices = order.permutation(len(images))
-        for step in range(steps):
-            start = (step * batch_size) % len(images)
-            rows = np.take(indices, range(start, start + batch_size), mode="wrap")
-            callback_list.on_train_batch_begin(step)
-            inputs, targets, weights, stats = batches(
-                images[rows], [references[i] for i in rows]
-            )
-            logs = model.train_on_batch(
-                inputs, targets, sample_weight=weights, return_dict=True
-            )
-            logs = {"loss": float(logs["loss"]), **stats}
-            for key, value in logs.items():
-                totals[key] = totals.get(key, 0.0) + value
-            done += 1
-            callback_list.on_train_batch_end(step, logs)
-            if model.stop_training:  # a callback's decision (`TimeBudget`)
-                break
-        callback_list.on_epoch_end(epoch, {k: v / done for k, v in totals.items()})
-        if model.stop_training:
-            break
-    callback_list.on_train_end()
-    return history

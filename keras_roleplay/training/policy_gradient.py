@@ -1,0 +1,106 @@
+"""The loop shared by reward tuning: sample, score, one weighted step.
+
+Sequence-level reward tuning (self-critical sequence training of the
+captioner, reward tuning of the responder) samples texts with the model's
+own compiled `generate`, scores them in Python, and takes a Keras step on
+the samples' token cross-entropy weighted by each sample's advantage (the
+policy gradient of REINFORCE, Williams 1992). Sampling must use the
+current weights, so each step's batch is built just before the step: a
+loop of `train_on_batch` with Keras callbacks, not `fit` over a dataset
+(which would be sampled ahead, by older weights).
+"""
+
+import keras
+import numpy as np
+
+from keras_roleplay.utils.validation import check_positive_int
+
+
+def run_policy_gradient(
+    model,
+    build_batch,
+    count,
+    epochs=1,
+    steps_per_epoch=None,
+    batch_size=16,
+    learning_rate=5e-5,
+    seed=0,
+    callbacks=(),
+):
+    """Trains `model` on batches `build_batch` makes, step by step.
+
+    Args:
+        model: the model tuned (compiled here with Adam at `learning_rate`
+            and its own default loss).
+        build_batch: `build_batch(rows)` -> `(inputs, targets,
+            sample_weight, stats)` for the examples at the indices `rows`;
+            `stats` is a dict of floats, averaged into the epoch's logs.
+        count: how many examples there are.
+        epochs: passes of `steps_per_epoch` steps.
+        steps_per_epoch: batches per epoch (default: one pass).
+        batch_size: examples a step.
+        learning_rate: Adam's learning rate.
+        seed: the example order's seed (reshuffled every epoch).
+        callbacks: Keras callbacks; one that sets `model.stop_training`
+            (`training.TimeBudget`, `EarlyStopping`) ends training after
+            the batch.
+
+    Returns:
+        A `keras.callbacks.History` of the epochs' mean `loss` and stats.
+    """
+    epochs = check_positive_int("epochs", epochs)
+    batch_size = min(check_positive_int("batch_size", batch_size), count)
+    steps = check_positive_int(
+        "steps_per_epoch", steps_per_epoch or -(-count // batch_size)
+    )
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    history = keras.callbacks.History()
+    callback_list = keras.callbacks.CallbackList(
+        [*callbacks, history], model=model, epochs=epochs, steps=steps, verbose=0
+    )
+    order = np.random.default_rng(seed)
+    model.stop_training = False
+    callback_list.on_train_begin()
+    for epoch in range(epochs):
+        callback_list.on_epoch_begin(epoch)
+        totals, done = {}, 0
+        indices = order.permutation(count)
+        for step in range(steps):
+            start = (step * batch_size) % count
+            rows = np.take(indices, range(start, start + batch_size), mode="wrap")
+            callback_list.on_train_batch_begin(step)
+            inputs, targets, weights, stats = build_batch(rows)
+            logs = model.train_on_batch(
+                inputs, targets, sample_weight=weights, return_dict=True
+            )
+            logs = {"loss": float(logs["loss"]), **stats}
+            for key, value in logs.items():
+                totals[key] = totals.get(key, 0.0) + value
+            done += 1
+            callback_list.on_train_batch_end(step, logs)
+            if model.stop_training:  # a callback's decision (`TimeBudget`)
+                break
+        callback_list.on_epoch_end(epoch, {k: v / done for k, v in totals.items()})
+        if model.stop_training:
+            break
+    callback_list.on_train_end()
+    return history
+
+
+def advantages(rewards, num_samples, baseline_rewards=None):
+    """Each sample's reward minus its baseline, `(n * k,)` from `(n * k,)`.
+
+    Args:
+        rewards: the samples' (shaped) rewards, `num_samples` a row in turn.
+        num_samples: samples a row (`k`).
+        baseline_rewards: `(n,)` rewards of each row's greedy output (the
+            self-critical baseline of Rennie et al. 2017); `None`: for each
+            sample the mean of its row's other samples (Luo 2020), so the
+            advantages of a row sum to zero.
+    """
+    shaped = np.asarray(rewards, "float64").reshape(-1, num_samples)
+    if baseline_rewards is not None:
+        baseline = np.asarray(baseline_rewards, "float64")[:, None]
+    else:
+        baseline = (shaped.sum(axis=1, keepdims=True) - shaped) / (num_samples - 1)
+    return (shaped - baseline).reshape(-1)
