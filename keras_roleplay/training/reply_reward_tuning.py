@@ -160,13 +160,16 @@ class ReplyRewardBatches:
             image=None if images is None else images[repeat],
             sampler=self.sampler,
             seed=seed,
+            truncate_context=True,  # long contexts keep their last tokens
             **self.options,
         )
         sample_rewards = np.asarray(self.reward(sampled, batch), "float64")
         self.samples, self.rewards = list(sampled), sample_rewards
         greedy_rewards = None
         if self.baseline == "greedy":
-            greedy = self.model.generate(list(contexts), role=list(roles), image=images)
+            greedy = self.model.generate(
+                list(contexts), role=list(roles), image=images, truncate_context=True
+            )
             own = {"context": list(contexts), "role": list(roles)}
             if references is not None:
                 own["references"] = list(references)
