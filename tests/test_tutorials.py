@@ -52,8 +52,8 @@ SMALL = {
         "PRETRAIN_EPOCHS": 1,
         "EPOCHS": 4,
         "HIDDEN_DIM": 32,
-        "NUM_CAPTION_IMAGES": 100,
-        "CAPTION_EPOCHS": 3,
+        "NUM_CAPTION_IMAGES": 60,
+        "CAPTION_EPOCHS": 2,
     },
 }
 

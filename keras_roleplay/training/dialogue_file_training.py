@@ -66,10 +66,11 @@ def train_responder_on_dialogues(
     >>> rows = {"context": ["hello", "who are you ?"] * 8,
     ...         "reply": ["well met .", "a knight of the realm ."] * 8,
     ...         "role": ["knight"] * 16, "roles": ["knight"], "scene": [None] * 16}
-    >>> model, _ = train_responder_on_dialogues(
-    ...     rows, pretrain_epochs=1, epochs=1, validation_split=0.0,
+    >>> model, _ = train_responder_on_dialogues(  # one short stage, for speed
+    ...     rows, pretrain_epochs=0, epochs=1, validation_split=0.0,
+    ...     role_learning_rate=None, log=lambda line: None,
     ...     size=dict(hidden_dim=8, num_layers=1, num_heads=2, sequence_length=8,
-    ...               reply_length=8), log=lambda line: None)
+    ...               reply_length=8))
     >>> model.roles
     ['knight']
     """
