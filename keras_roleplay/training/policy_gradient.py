@@ -12,8 +12,69 @@ loop of `train_on_batch` with Keras callbacks, not `fit` over a dataset
 
 import keras
 import numpy as np
+from keras import ops
 
-from keras_roleplay.utils.validation import check_positive_int
+from keras_roleplay.utils.validation import (
+    check_choice,
+    check_positive_int,
+    check_rate,
+)
+
+BASELINES = ("greedy", "mean")
+
+
+def check_tuning_settings(
+    num_samples, kl_weight, reference_model, teacher_forcing, baseline, per
+):
+    """The settings both reward tuners share, checked.
+
+    Args:
+        num_samples: texts sampled an input.
+        kl_weight: the KL penalty's weight (>= 0; > 0 needs
+            `reference_model`).
+        reference_model: the frozen start, or `None`.
+        teacher_forcing: the gold texts' weight, in `[0, 1)`.
+        baseline: one of `BASELINES` (`"mean"` needs two samples or more).
+        per: what one input is, for errors (`"image"`, `"context"`).
+
+    Returns:
+        `(num_samples, kl_weight, teacher_forcing, baseline)`.
+    """
+    num_samples = check_positive_int("num_samples", num_samples)
+    if float(kl_weight) < 0:
+        raise ValueError(f"`kl_weight` must be >= 0. Received: {kl_weight}")
+    if kl_weight and reference_model is None:
+        raise ValueError("`kl_weight` > 0 needs `reference_model`.")
+    baseline = check_choice("baseline", baseline, BASELINES)
+    if baseline == "mean" and num_samples < 2:
+        raise ValueError(
+            '`baseline="mean"` needs `num_samples` >= 2 (the other samples '
+            f"of the {per}). Received: num_samples={num_samples}"
+        )
+    teacher_forcing = check_rate("teacher_forcing", teacher_forcing)
+    return num_samples, float(kl_weight), teacher_forcing, baseline
+
+
+def frozen_copy(model):
+    """A copy of `model` with its current weights: the KL penalty's start."""
+    copy = type(model).from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def sequence_log_probs(model, inputs, targets, mask):
+    """`log p(targets)` of each sequence under `model`, teacher-forced (numpy).
+
+    Args:
+        model: a model mapping `inputs` to logits `(n, length, vocabulary)`.
+        inputs: its inputs for the `n` sequences.
+        targets: `(n, length)` token ids.
+        mask: `(n, length)`, 1 on real tokens.
+    """
+    logits = model(inputs, training=False)
+    log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
+    picked = ops.take_along_axis(log_probs, ops.expand_dims(targets, -1), axis=-1)
+    return np.sum(ops.convert_to_numpy(picked)[..., 0] * np.asarray(mask), axis=1)
 
 
 def run_policy_gradient(

@@ -37,24 +37,20 @@ Example:
 import numpy as np
 from keras import ops
 
-from keras_roleplay.training.policy_gradient import advantages, run_policy_gradient
+from keras_roleplay.training.policy_gradient import (
+    advantages,
+    check_tuning_settings,
+    frozen_copy,
+    run_policy_gradient,
+    sequence_log_probs,
+)
 from keras_roleplay.utils.validation import (
     check_choice,
     check_positive_int,
     check_positive_number,
-    check_rate,
 )
 
-BASELINES = ("greedy", "mean")
 SAMPLERS = ("top_p", "top_k")
-
-
-def reply_log_probs(model, inputs, targets, mask):
-    """`log p(reply)` of each reply under `model`, teacher-forced (numpy)."""
-    logits = model(inputs, training=False)
-    log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
-    picked = ops.take_along_axis(log_probs, ops.expand_dims(targets, -1), axis=-1)
-    return np.sum(ops.convert_to_numpy(picked)[..., 0] * np.asarray(mask), axis=1)
 
 
 class ReplyRewardBatches:
@@ -102,20 +98,20 @@ class ReplyRewardBatches:
     ):
         self.model = model
         self.reward = reward
-        self.num_samples = check_positive_int("num_samples", num_samples)
-        self.kl_weight = float(kl_weight)
-        if self.kl_weight < 0:
-            raise ValueError(f"`kl_weight` must be >= 0. Received: {kl_weight}")
-        if self.kl_weight and reference_model is None:
-            raise ValueError("`kl_weight` > 0 needs `reference_model`.")
         self.reference_model = reference_model
-        self.teacher_forcing = check_rate("teacher_forcing", teacher_forcing)
-        self.baseline = check_choice("baseline", baseline, BASELINES)
-        if self.baseline == "mean" and self.num_samples < 2:
-            raise ValueError(
-                '`baseline="mean"` needs `num_samples` >= 2 (the other samples '
-                f"of the context). Received: num_samples={num_samples}"
-            )
+        (
+            self.num_samples,
+            self.kl_weight,
+            self.teacher_forcing,
+            self.baseline,
+        ) = check_tuning_settings(
+            num_samples,
+            kl_weight,
+            reference_model,
+            teacher_forcing,
+            baseline,
+            "context",
+        )
         self.sampler = check_choice("sampler", sampler, SAMPLERS)
         self.options = {
             "temperature": check_positive_number("temperature", temperature)
@@ -182,9 +178,9 @@ class ReplyRewardBatches:
         )
         kl = np.zeros(n * k)
         if self.kl_weight:
-            kl = reply_log_probs(self.model, inputs, targets, mask) - reply_log_probs(
-                self.reference_model, inputs, targets, mask
-            )
+            kl = sequence_log_probs(
+                self.model, inputs, targets, mask
+            ) - sequence_log_probs(self.reference_model, inputs, targets, mask)
         advantage = advantages(sample_rewards - self.kl_weight * kl, k, greedy_rewards)
         weights = (1 - self.teacher_forcing) * advantage[:, None] * mask
         if self.teacher_forcing:
@@ -270,15 +266,11 @@ def fit_reply_rewards(
             f"Received: {len(references)}"
         )
     model.role_ids(roles, count=len(roles))  # unknown roles named now
-    reference_model = None
-    if kl_weight:
-        reference_model = type(model).from_config(model.get_config())
-        reference_model.set_weights(model.get_weights())
     batches = ReplyRewardBatches(
         model,
         reward,
         num_samples=num_samples,
-        reference_model=reference_model,
+        reference_model=frozen_copy(model) if kl_weight else None,
         kl_weight=kl_weight,
         teacher_forcing=teacher_forcing,
         baseline=baseline,

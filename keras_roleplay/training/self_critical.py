@@ -45,17 +45,15 @@ Example:
 
 import keras
 import numpy as np
-from keras import ops
 
-from keras_roleplay.training.policy_gradient import advantages, run_policy_gradient
-from keras_roleplay.utils.special_tokens import PAD_ID, START_ID
-from keras_roleplay.utils.validation import (
-    check_choice,
-    check_positive_int,
-    check_rate,
+from keras_roleplay.training.policy_gradient import (
+    advantages,
+    check_tuning_settings,
+    frozen_copy,
+    run_policy_gradient,
+    sequence_log_probs,
 )
-
-BASELINES = ("greedy", "mean")
+from keras_roleplay.utils.special_tokens import PAD_ID, START_ID
 
 
 def _teacher_forcing_arrays(ids):
@@ -63,14 +61,6 @@ def _teacher_forcing_arrays(ids):
     ids = np.asarray(ids, "int32")
     tokens = np.concatenate([np.full((len(ids), 1), START_ID, "int32"), ids[:, :-1]], 1)
     return tokens, ids, (ids != PAD_ID).astype("float32")
-
-
-def sequence_log_probs(model, images, tokens, targets, mask):
-    """`log p(targets)` of each sequence under `model` (teacher-forced), numpy."""
-    logits = model({"image": images, "tokens": tokens}, training=False)
-    log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
-    picked = ops.take_along_axis(log_probs, ops.expand_dims(targets, -1), axis=-1)
-    return np.sum(ops.convert_to_numpy(picked)[..., 0] * mask, axis=1)
 
 
 class SelfCriticalBatches:
@@ -112,20 +102,15 @@ class SelfCriticalBatches:
 
         self.model = model
         self.reward = reward
-        self.num_samples = check_positive_int("num_samples", num_samples)
-        self.kl_weight = float(kl_weight)
-        if self.kl_weight < 0:
-            raise ValueError(f"`kl_weight` must be >= 0. Received: {kl_weight}")
-        if self.kl_weight and reference_model is None:
-            raise ValueError("`kl_weight` > 0 needs `reference_model`.")
         self.reference_model = reference_model
-        self.teacher_forcing = check_rate("teacher_forcing", teacher_forcing)
-        self.baseline = check_choice("baseline", baseline, BASELINES)
-        if self.baseline == "mean" and self.num_samples < 2:
-            raise ValueError(
-                '`baseline="mean"` needs `num_samples` >= 2 (the other samples '
-                f"of the image). Received: num_samples={num_samples}"
-            )
+        (
+            self.num_samples,
+            self.kl_weight,
+            self.teacher_forcing,
+            self.baseline,
+        ) = check_tuning_settings(
+            num_samples, kl_weight, reference_model, teacher_forcing, baseline, "image"
+        )
         # One sampler object: the compiled decoding function is made once,
         # and its seed generator advances from call to call.
         self.sampler = keras_hub.samplers.RandomSampler(seed=seed)
@@ -155,10 +140,9 @@ class SelfCriticalBatches:
         tokens, targets, mask = _teacher_forcing_arrays(sampled)
         kl = np.zeros(n * k)
         if self.kl_weight:
-            kl = sequence_log_probs(
-                self.model, repeated, tokens, targets, mask
-            ) - sequence_log_probs(
-                self.reference_model, repeated, tokens, targets, mask
+            sequence = ({"image": repeated, "tokens": tokens}, targets, mask)
+            kl = sequence_log_probs(self.model, *sequence) - sequence_log_probs(
+                self.reference_model, *sequence
             )
         advantage = advantages(
             sample_rewards - self.kl_weight * kl,
@@ -237,15 +221,11 @@ def fit_self_critical(
             "`images` and `references` must be as many, and not empty. "
             f"Received: {len(images)} images, {len(references)} reference groups"
         )
-    reference_model = None
-    if kl_weight:
-        reference_model = type(model).from_config(model.get_config())
-        reference_model.set_weights(model.get_weights())
     batches = SelfCriticalBatches(
         model,
         reward,
         num_samples=num_samples,
-        reference_model=reference_model,
+        reference_model=frozen_copy(model) if kl_weight else None,
         kl_weight=kl_weight,
         teacher_forcing=teacher_forcing,
         baseline=baseline,
