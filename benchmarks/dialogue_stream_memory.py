@@ -27,6 +27,7 @@ import tempfile
 import time
 
 import numpy as np
+from process_memory import resident_mb
 
 
 def write_file(path, lines, seed=0):
@@ -44,14 +45,6 @@ def write_file(path, lines, seed=0):
 
 def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def resident_mb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def one_run(path, method):

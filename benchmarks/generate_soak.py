@@ -19,17 +19,10 @@ import time
 import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 
 # isort: split
+from process_memory import resident_mb
+
 from keras_roleplay.applications import RoleResponder
 from keras_roleplay.datasets import role_vqa
-
-
-def resident_mb():
-    """The process's resident memory (VmRSS), in MB."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main():
