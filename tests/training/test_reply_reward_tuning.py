@@ -6,7 +6,7 @@ import pytest
 
 from keras_roleplay.applications import RoleResponder
 from keras_roleplay.metrics import RoleJudge
-from keras_roleplay.training.policy_gradient import advantages
+from keras_roleplay.training.policy_gradient import advantages, frozen_copy
 from keras_roleplay.training.reply_reward_tuning import (
     ReplyRewardBatches,
     fit_reply_rewards,
@@ -59,8 +59,7 @@ def test_advantages_against_a_baseline():
 
 def test_each_sampled_reply_is_weighted_by_its_advantage():
     model = _responder()
-    start = type(model).from_config(model.get_config())
-    start.set_weights(model.get_weights())
+    start = frozen_copy(model)
     batches = ReplyRewardBatches(
         model, _words, num_samples=3, reference_model=start, kl_weight=0.5,
         teacher_forcing=0.25,

@@ -6,6 +6,7 @@ import pytest
 
 from keras_roleplay.applications import VGG16LSTMCaptioner
 from keras_roleplay.datasets import shapes_captions
+from keras_roleplay.training.policy_gradient import frozen_copy
 from keras_roleplay.training.rewards import (
     BleuReward,
     CiderDReward,
@@ -63,8 +64,7 @@ def test_each_sample_is_weighted_by_its_advantage(baseline):
 
 def test_teacher_forcing_rows_and_a_kl_of_zero_against_itself():
     model = _tiny_captioner()
-    start = type(model).from_config(model.get_config())
-    start.set_weights(model.get_weights())
+    start = frozen_copy(model)
     batches = SelfCriticalBatches(
         model, _words, num_samples=2, reference_model=start, kl_weight=0.1,
         teacher_forcing=0.25,
