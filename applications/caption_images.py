@@ -59,6 +59,7 @@ from keras_roleplay.saving import load_model
 from keras_roleplay.training import fit_captioner
 from keras_roleplay.utils.atomic_files import (
     atomic_output,
+    check_new_folder,
     check_writable,
 )
 from keras_roleplay.utils.warning_lines import one_line_warnings
@@ -238,12 +239,11 @@ def main(argv=None):
         args.image_weights
     ):
         parser.error(f"--image-weights: no such file: {args.image_weights}")
-    if args.save_preset and os.path.exists(args.save_preset):
-        if not os.path.isdir(args.save_preset) or os.listdir(args.save_preset):
-            parser.error(
-                f"--save-preset {args.save_preset} exists and is not an empty "
-                "folder; name a new one"
-            )
+    if args.save_preset:
+        try:
+            check_new_folder("--save-preset", args.save_preset)
+        except ValueError as error:
+            parser.error(str(error))
     try:  # before loading or training, not after
         for path in filter(None, (args.output, args.save_model)):
             check_writable(path)

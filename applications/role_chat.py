@@ -75,6 +75,7 @@ from keras_roleplay.training import (
 from keras_roleplay.training.recipes import train_shakespeare_responder
 from keras_roleplay.utils.atomic_files import (
     atomic_output,
+    check_new_folder,
     check_writable,
 )
 from keras_roleplay.utils.progress import EpochLog
@@ -291,12 +292,11 @@ def main(argv=None):
             check_writable(args.save_model)
         except ValueError as error:
             parser.error(str(error))
-    if args.save_preset and os.path.exists(args.save_preset):
-        if not os.path.isdir(args.save_preset) or os.listdir(args.save_preset):
-            parser.error(
-                f"--save-preset {args.save_preset} exists and is not an empty "
-                "folder; name a new one"
-            )
+    if args.save_preset:
+        try:
+            check_new_folder("--save-preset", args.save_preset)
+        except ValueError as error:
+            parser.error(str(error))
     if args.model:
         try:  # checked first: a damaged or hostile file is named and refused
             model = load_model(args.model)

@@ -32,6 +32,24 @@ def check_writable(path):
     return folder
 
 
+def check_new_folder(name, path):
+    """Raises a `ValueError` unless `path` is a new or empty folder to fill.
+
+    For the programs' `--save-preset`, checked before minutes of training.
+
+    Example:
+
+    >>> check_new_folder("--save-preset", __file__)
+    Traceback (most recent call last):
+    ...
+    ValueError: --save-preset ... exists and is not an empty folder; name a new one
+    """
+    if os.path.exists(path) and (not os.path.isdir(path) or os.listdir(path)):
+        raise ValueError(
+            f"{name} {path} exists and is not an empty folder; name a new one"
+        )
+
+
 @contextlib.contextmanager
 def atomic_output(path):
     """Yields a temporary path beside `path`; renames it to `path` on success.
