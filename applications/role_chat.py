@@ -55,6 +55,7 @@ import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 # isort: split
 import keras
 import numpy as np
+from keras_hub.samplers import TopKSampler, TopPSampler
 
 from keras_roleplay.applications import RoleResponder
 from keras_roleplay.data.dialogues import load_dialogues
@@ -338,6 +339,11 @@ def main(argv=None):
     role_guidance = args.role_guidance
     if role_guidance is None:
         role_guidance = DIALOGUE_ROLE_GUIDANCE if sampler in ("top_p", "top_k") else 1.0
+    # Greedy and beam search (image models) have no temperature.
+    if sampler == "top_p":
+        sampler = TopPSampler(p=0.9, temperature=args.temperature)
+    elif sampler == "top_k":
+        sampler = TopKSampler(k=5, temperature=args.temperature)
 
     if interactive:
         log(
@@ -378,10 +384,6 @@ def main(argv=None):
                     role=role,
                     image=image,
                     sampler=sampler,
-                    # Greedy and beam search (image models) have no temperature.
-                    temperature=(
-                        args.temperature if sampler in ("top_k", "top_p") else 1.0
-                    ),
                     no_repeat_ngram_size=args.no_repeat_ngram_size,
                     role_guidance=role_guidance,
                     banned_tokens=args.ban or None,

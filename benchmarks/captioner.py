@@ -142,7 +142,7 @@ def benchmark_grouping(images, image_size, rounds):
 
 def time_stateful(model, images, max_length, repeats):
     """Median seconds and ids of `generate`'s decoding loop (traced first)."""
-    sampler = model._get_sampler("greedy", 1, 1, None)
+    sampler = model._get_sampler("greedy")
     model._generate_ids(images, max_length, sampler)  # trace (or XLA-compile)
     seconds = []
     for _ in range(repeats):

@@ -33,6 +33,7 @@ import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 
 # isort: split
 import keras
+from keras_hub.samplers import TopPSampler
 
 from keras_roleplay.applications import RoleResponder
 from keras_roleplay.metrics import distinct_n, reply_perplexity
@@ -48,7 +49,7 @@ from keras_roleplay.training.rewards import (
     WeightedRewards,
 )
 
-SAMPLING = dict(sampler="top_p", p=0.9, temperature=0.8, truncate_context=True)
+SAMPLING = dict(sampler=TopPSampler(p=0.9, temperature=0.8), truncate_context=True)
 
 
 def words_of(text):
@@ -112,7 +113,7 @@ def main():
         learning_rate=args.learning_rate,
         kl_weight=args.kl_weight,
         teacher_forcing=args.teacher_forcing,
-        temperature=0.8,
+        sampler=TopPSampler(p=0.9, temperature=0.8),
         callbacks=[TimeBudget(args.budget)],
     )
     seconds = time.perf_counter() - start

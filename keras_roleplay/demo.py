@@ -15,6 +15,7 @@ import time
 
 import keras
 import numpy as np
+from keras_hub.samplers import TopPSampler
 
 from keras_roleplay.applications import (
     DualEncoder,
@@ -440,7 +441,7 @@ def run_role_vqa_zh(quick=False, log=print):
 # The demo's Shakespeare network (the preset's is smaller, for the wheel).
 SHAKESPEARE_DEMO_SIZE = dict(vocabulary_size=3000, hidden_dim=128, num_layers=2)
 # The decoding default for dialogue, measured by scripts/measure_reply_samplers.py.
-REPLY_SAMPLING = dict(sampler="top_p", p=0.9, temperature=0.8)
+REPLY_SAMPLING = dict(sampler=TopPSampler(p=0.9, temperature=0.8))
 
 
 def run_shakespeare(quick=False, log=print):

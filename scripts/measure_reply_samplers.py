@@ -23,6 +23,7 @@ import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 # isort: split
 import keras
 import numpy as np
+from keras_hub.samplers import TopKSampler, TopPSampler
 
 from keras_roleplay.applications import RoleResponder
 from keras_roleplay.metrics.role_play import reply_perplexity
@@ -36,20 +37,20 @@ CANDIDATES = {
     "greedy": dict(sampler="greedy"),
     "greedy, no repeated 3-gram": dict(sampler="greedy", no_repeat_ngram_size=3),
     "beam 4, no repeated 3-gram": dict(sampler="beam", no_repeat_ngram_size=3),
-    "top-k 40, T 0.8": dict(sampler="top_k", k=40, temperature=0.8),
-    "top-p 0.9, T 0.8": dict(sampler="top_p", p=0.9, temperature=0.8),
+    "top-k 40, T 0.8": dict(sampler=TopKSampler(k=40, temperature=0.8)),
+    "top-p 0.9, T 0.8": dict(sampler=TopPSampler(p=0.9, temperature=0.8)),
     "top-p 0.9, T 0.8, no repeated 3-gram": dict(
-        sampler="top_p", p=0.9, temperature=0.8, no_repeat_ngram_size=3
+        sampler=TopPSampler(p=0.9, temperature=0.8), no_repeat_ngram_size=3
     ),
     "top-p 0.9, T 1.0, no repeated 3-gram": dict(
-        sampler="top_p", p=0.9, temperature=1.0, no_repeat_ngram_size=3
+        sampler=TopPSampler(p=0.9, temperature=1.0), no_repeat_ngram_size=3
     ),
     "top-p 0.95, T 0.7, no repeated 3-gram": dict(
-        sampler="top_p", p=0.95, temperature=0.7, no_repeat_ngram_size=3
+        sampler=TopPSampler(p=0.95, temperature=0.7), no_repeat_ngram_size=3
     ),
     **{
         f"top-p 0.9, T 0.8, role guidance {w:g}": dict(
-            sampler="top_p", p=0.9, temperature=0.8, role_guidance=w
+            sampler=TopPSampler(p=0.9, temperature=0.8), role_guidance=w
         )
         for w in (2, 4, 8, 12, 16, 24)
     },

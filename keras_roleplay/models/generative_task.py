@@ -7,7 +7,7 @@ from keras_roleplay.utils.bounded_cache import BoundedCache
 from keras_roleplay.utils.generation import make_generate_function
 from keras_roleplay.utils.model_defaults import ModelDefaultsMixin
 from keras_roleplay.utils.presets import PresetMixin
-from keras_roleplay.utils.sampling import get_sampler
+from keras_roleplay.utils.sampling import get_sampler, make_sampler
 
 # Compiled decoding functions (and samplers) a model keeps, most recent first.
 MAX_GENERATE_FUNCTIONS = 8
@@ -134,14 +134,27 @@ class GenerativeTask(PresetMixin, ModelDefaultsMixin, keras.Model):
         super().quantize(mode, **kwargs)
         self._generate_functions.clear()
 
-    def _get_sampler(self, sampler, num_beams, k, seed, **options):
-        """The memoised KerasHub sampler (`utils.sampling.get_sampler`)."""
-        if sampler == "top_k" and isinstance(k, int) and k > self.vocabulary_size:
-            raise ValueError(
-                f"`k` can be at most the vocabulary's size, {self.vocabulary_size} "
-                f"(the candidates top-k samples from). Received: k={k}"
-            )
-        return get_sampler(self._samplers, sampler, num_beams, k, seed, **options)
+    def compile(self, *args, sampler="greedy", **kwargs):
+        """`keras.Model.compile`, and the sampler `generate` uses by default.
+
+        As KerasHub's `CausalLM.compile(sampler=...)`: `sampler` is a name
+        (`"greedy"`, `"beam"`, `"top_k"`, `"top_p"`) or a
+        `keras_hub.samplers.Sampler` with its settings, e.g.
+        `keras_hub.samplers.TopPSampler(p=0.9, temperature=0.8)`; a
+        `generate(sampler=...)` call overrides it. Like KerasHub's, it is
+        not saved with the model.
+        """
+        object.__setattr__(self, "sampler", make_sampler(sampler))
+        super().compile(*args, **kwargs)
+
+    def _get_sampler(self, sampler, seed=None):
+        """The memoised KerasHub sampler (`utils.sampling.get_sampler`):
+        `sampler`, or the one set in `compile` when it is `None`."""
+        if sampler is None:
+            sampler = getattr(self, "sampler", None) or "greedy"
+        return get_sampler(
+            self._samplers, sampler, seed, vocabulary_size=self.vocabulary_size
+        )
 
     def _forget_sampler(self, key, sampler):
         """Drops the compiled functions of a sampler the memo let go."""

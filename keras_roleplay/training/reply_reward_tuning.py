@@ -36,6 +36,7 @@ Example:
 
 import numpy as np
 from keras import ops
+from keras_hub.samplers import RandomSampler, TopKSampler, TopPSampler
 
 from keras_roleplay.training.policy_gradient import (
     advantages,
@@ -44,13 +45,9 @@ from keras_roleplay.training.policy_gradient import (
     run_policy_gradient,
     sequence_log_probs,
 )
-from keras_roleplay.utils.validation import (
-    check_choice,
-    check_positive_int,
-    check_positive_number,
-)
+from keras_roleplay.utils.sampling import make_sampler
 
-SAMPLERS = ("top_p", "top_k")
+SAMPLING_SAMPLERS = (TopPSampler, TopKSampler, RandomSampler)
 
 
 class ReplyRewardBatches:
@@ -68,10 +65,11 @@ class ReplyRewardBatches:
             references).
         baseline: `"mean"` (the context's other samples) or `"greedy"`
             (the greedy reply's reward; one more `generate` a step).
-        sampler: `"top_p"` or `"top_k"`, with `temperature`, `p` and `k`
-            as `generate` takes them (`p=1.0`: every token may be drawn).
-            No role guidance: the tuning is meant to make the role heard
-            without it.
+        sampler: a sampling `keras_hub.samplers.Sampler` (top-p, top-k or
+            random; e.g. `TopPSampler(p=0.9, temperature=0.8)`), or
+            `"top_p"` (p = 0.9) or `"top_k"` (k = 5) as `generate` takes
+            them. No role guidance: the tuning is meant to make the role
+            heard without it.
         seed: the sampler's seed (each step draws from `seed` and its step
             number, so a run is repeatable and the steps differ).
 
@@ -91,9 +89,6 @@ class ReplyRewardBatches:
         teacher_forcing=0.0,
         baseline="mean",
         sampler="top_p",
-        temperature=1.0,
-        p=0.9,
-        k=20,
         seed=0,
     ):
         self.model = model
@@ -112,14 +107,13 @@ class ReplyRewardBatches:
             baseline,
             "context",
         )
-        self.sampler = check_choice("sampler", sampler, SAMPLERS)
-        self.options = {
-            "temperature": check_positive_number("temperature", temperature)
-        }
-        if sampler == "top_p":
-            self.options["p"] = check_positive_number("p", p)
-        else:
-            self.options["k"] = check_positive_int("k", k)
+        self.sampler = make_sampler(sampler)
+        if not isinstance(self.sampler, SAMPLING_SAMPLERS):
+            raise ValueError(
+                "`sampler` must sample (top-p, top-k or random): reward tuning "
+                "needs replies that differ. Received: "
+                f"sampler={type(self.sampler).__name__}"
+            )
         self.seed = int(seed)
         self.steps = 0
         self.samples, self.rewards = [], np.zeros(0)
@@ -157,14 +151,17 @@ class ReplyRewardBatches:
             sampler=self.sampler,
             seed=seed,
             truncate_context=True,  # long contexts keep their last tokens
-            **self.options,
         )
         sample_rewards = np.asarray(self.reward(sampled, batch), "float64")
         self.samples, self.rewards = list(sampled), sample_rewards
         greedy_rewards = None
         if self.baseline == "greedy":
             greedy = self.model.generate(
-                list(contexts), role=list(roles), image=images, truncate_context=True
+                list(contexts),
+                role=list(roles),
+                image=images,
+                sampler="greedy",
+                truncate_context=True,
             )
             own = {"context": list(contexts), "role": list(roles)}
             if references is not None:
@@ -222,7 +219,6 @@ def fit_reply_rewards(
     teacher_forcing=0.0,
     baseline="mean",
     sampler="top_p",
-    temperature=1.0,
     seed=0,
     callbacks=(),
 ):
@@ -244,7 +240,7 @@ def fit_reply_rewards(
         kl_weight: the KL penalty's weight (to the starting weights).
         teacher_forcing: the weight of the gold replies' loss.
         baseline: `"mean"` or `"greedy"` (`ReplyRewardBatches`).
-        sampler, temperature: how replies are sampled.
+        sampler: how replies are sampled (`ReplyRewardBatches`).
 
     Returns:
         A `keras.callbacks.History` with each epoch's mean `loss`,
@@ -275,7 +271,6 @@ def fit_reply_rewards(
         teacher_forcing=teacher_forcing,
         baseline=baseline,
         sampler=sampler,
-        temperature=temperature,
         seed=seed,
     )
     images = None if images is None else np.asarray(images)

@@ -121,7 +121,9 @@ class SelfCriticalBatches:
         images = np.asarray(self.model.preprocessor.resize(images), "float32")
         n, k = len(images), self.num_samples
         length = self.model.sequence_length
-        greedy = self.model.generate(images, max_length=length, detokenize=False)
+        greedy = self.model.generate(
+            images, max_length=length, sampler="greedy", detokenize=False
+        )
         greedy_rewards = np.asarray(
             self.reward(self.model.detokenize(greedy), {"references": references}),
             "float64",

@@ -1,7 +1,10 @@
-"""Decoding with KerasHub samplers: choosing one by name (one object per
-setting) and the logit masks every generating model of the package applies.
+"""Decoding with KerasHub samplers: the sampler a `generate` call uses
+(a name as shorthand, or a `keras_hub.samplers.Sampler` with its settings)
+and the logit masks every generating model of the package applies.
 
 Written with `keras.ops` only, so decoding runs on every Keras backend."""
+
+import json
 
 from keras import ops
 from keras_hub.samplers import (
@@ -17,81 +20,127 @@ from keras_roleplay.utils.validation import check_positive_int, check_positive_n
 
 NEG_INF = -1e9
 
-SAMPLERS = ("greedy", "beam", "top_k", "top_p")
+# The names a sampler may be given by, and what each stands for. Nucleus
+# sampling keeps p = 0.9 (KerasHub's own default, 0.1, samples almost
+# greedily); beam search keeps 4 beams.
+SAMPLERS = {
+    "greedy": lambda: GreedySampler(),
+    "beam": lambda: BeamSampler(num_beams=4),
+    "top_k": lambda: TopKSampler(k=5),
+    "top_p": lambda: TopPSampler(p=0.9),
+}
 
 
-def get_sampler(samplers, sampler, num_beams=4, k=5, seed=None, p=0.9, temperature=1.0):
-    """Returns the KerasHub sampler for `sampler`, memoised in `samplers`.
+def make_sampler(sampler):
+    """A `keras_hub.samplers.Sampler` from a name, checked; a sampler is checked.
 
-    The same object for the same settings, so that a model's compiled
-    decoding loop (one per sampler) is reused instead of traced again. The
-    seed is not a setting: it is written into the sampler's random state
-    (a variable the compiled loop reads), so any number of seeds share one
-    compiled function, and a call with a seed draws the same as the last
-    call with that seed.
+    Args:
+        sampler: `"greedy"`, `"beam"` (4 beams), `"top_k"` (k = 5),
+            `"top_p"` (nucleus, p = 0.9), or a `keras_hub.samplers.Sampler`
+            with its own settings, e.g. `TopPSampler(p=0.9,
+            temperature=0.8)`.
+
+    Returns:
+        A `keras_hub.samplers.Sampler` (the one given, or a new one).
+
+    Raises:
+        ValueError: an unknown name, or settings no decoding can use: a
+            temperature other than 1 for greedy or beam search (they take
+            the most likely tokens whatever it is), a temperature that is
+            not a positive finite number, `p` outside `(0, 1]`, `k` or
+            `num_beams` below 1, `return_all_beams=True`.
+
+    Example:
+
+    >>> from keras_hub.samplers import TopPSampler
+    >>> make_sampler("top_p").p
+    0.9
+    >>> make_sampler(TopPSampler(p=0.5, temperature=0.8)).temperature
+    0.8
+    """
+    if isinstance(sampler, str) and sampler in SAMPLERS:
+        sampler = SAMPLERS[sampler]()
+    if not isinstance(sampler, Sampler):
+        raise ValueError(
+            f"`sampler` must be one of {list(SAMPLERS)} or a "
+            f"`keras_hub.samplers.Sampler` (e.g. `TopPSampler(p=0.9, "
+            f"temperature=0.8)`). Received: sampler={sampler!r:.80}"
+        )
+    temperature = check_positive_number("temperature", sampler.temperature)
+    if isinstance(sampler, (GreedySampler, BeamSampler)) and temperature != 1.0:
+        raise ValueError(
+            f"`temperature` only changes sampling samplers (top-k, top-p): "
+            f"{type(sampler).__name__} takes the most likely tokens whatever "
+            f"it is. Received: temperature={temperature!r}"
+        )
+    if isinstance(sampler, TopPSampler):
+        p = sampler.p
+        if not 0 < check_positive_number("p", p) <= 1:
+            raise ValueError(f"`p` must be in (0, 1]. Received: p={p!r}")
+    if isinstance(sampler, TopKSampler):
+        check_positive_int("k", sampler.k)
+    if isinstance(sampler, BeamSampler):
+        check_positive_int("num_beams", sampler.num_beams)
+        if sampler.return_all_beams:
+            raise ValueError(
+                "`BeamSampler(return_all_beams=True)` is not supported: "
+                "`generate` returns each input's best beam."
+            )
+    return sampler
+
+
+def get_sampler(samplers, sampler, seed=None, vocabulary_size=None):
+    """The sampler a model decodes with, memoised in `samplers` by its settings.
+
+    The same object for the same settings (class and config), so that a
+    model's compiled decoding loop (one per sampler) is reused rather than
+    traced again, even when a new `Sampler` object is passed each call.
+    The seed is not a setting: it is written into the sampler's random
+    state (a variable the compiled loop reads), so any number of seeds
+    share one compiled function, and a call with a seed draws the same as
+    the last call with that seed. A sampler built with a `seed` is
+    reseeded with it on every call (the same draws each time), as if
+    `seed` were given.
 
     Args:
         samplers: a dict the caller keeps (the memo).
-        sampler: `"greedy"`, `"beam"`, `"top_k"`, `"top_p"` (nucleus) or a
-            `keras_hub.samplers.Sampler` instance (returned as is).
-        num_beams: beams for `"beam"`.
-        k: candidates for `"top_k"`.
-        seed: random seed for `"top_k"` and `"top_p"`.
-        p: for `"top_p"`, the smallest set of tokens whose probability
-            reaches `p` is sampled from; in `(0, 1]`.
-        temperature: for `"top_k"` and `"top_p"`: logits are divided by it
-            (below 1: more likely tokens, less variety).
+        sampler: a name or a `keras_hub.samplers.Sampler` (`make_sampler`).
+        seed: random seed for the sampling samplers (top-k, top-p); `None`
+            draws on from the sampler's state.
+        vocabulary_size: if given, a top-k `k` above it is refused.
 
     Returns:
         A `keras_hub.samplers.Sampler`.
 
     Example:
 
+    >>> from keras_hub.samplers import BeamSampler
     >>> memo = {}
-    >>> get_sampler(memo, "beam", num_beams=2) is get_sampler(memo, "beam", 2)
+    >>> first = get_sampler(memo, BeamSampler(num_beams=2))
+    >>> first is get_sampler(memo, BeamSampler(num_beams=2))
     True
     """
-    if isinstance(sampler, Sampler):
-        return sampler
-    if sampler in ("greedy", "beam") and temperature != 1.0:
+    sampler = make_sampler(sampler)
+    if (
+        vocabulary_size is not None
+        and isinstance(sampler, TopKSampler)
+        and sampler.k > vocabulary_size
+    ):
         raise ValueError(
-            f'`temperature` only changes the "top_k" and "top_p" samplers: '
-            f"{sampler!r} takes the most likely tokens whatever it is. "
-            f"Received: sampler={sampler!r}, temperature={temperature!r}"
+            f"`k` can be at most the vocabulary's size, {vocabulary_size} "
+            f"(the candidates top-k samples from). Received: k={sampler.k}"
         )
-    if sampler == "greedy":
-        key, make = ("greedy",), GreedySampler
-    elif sampler == "beam":
-        num_beams = check_positive_int("num_beams", num_beams)
-        key, make = ("beam", num_beams), lambda: BeamSampler(num_beams=num_beams)
-    elif sampler == "top_k":
-        k = check_positive_int("k", k)
-        temperature = check_positive_number("temperature", temperature)
-        key = ("top_k", k, temperature)
-
-        def make():
-            return TopKSampler(k=k, seed=seed, temperature=temperature)
-
-    elif sampler == "top_p":
-        temperature = check_positive_number("temperature", temperature)
-        if not 0 < check_positive_number("p", p) <= 1:
-            raise ValueError(f"`p` must be in (0, 1]. Received: p={p!r}")
-        key = ("top_p", float(p), temperature)
-
-        def make():
-            return TopPSampler(p=float(p), seed=seed, temperature=temperature)
-
-    else:
-        raise ValueError(
-            f"`sampler` must be one of {list(SAMPLERS)} or a "
-            f"`keras_hub.samplers.Sampler`. Received: sampler={sampler!r}"
-        )
+    config = sampler.get_config()
+    own_seed = config.pop("seed", None)
+    seed = own_seed if seed is None else seed
     if seed is not None:
         seed = check_positive_int("seed", seed, allow_zero=True)
         if seed >= 2**32:
             raise ValueError(f"`seed` must be below 2**32. Received: seed={seed}")
+    cls = type(sampler)
+    key = (cls.__module__, cls.__qualname__, json.dumps(config, sort_keys=True))
     if key not in samplers:
-        samplers[key] = make()
+        samplers[key] = cls.from_config(config)
     found = samplers[key]
     if seed is not None and found.variables:
         # The seed is the sampler's random state, not part of its identity:

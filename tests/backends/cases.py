@@ -6,6 +6,7 @@ JAX or PyTorch, so that both build, feed and ask the same things.
 
 import keras
 import numpy as np
+from keras_hub.samplers import BeamSampler
 
 from keras_roleplay.applications import (
     RoleResponder,
@@ -150,17 +151,17 @@ def generate_requests(name):
         return [
             {**common, "sampler": "greedy"},
             {**common, "sampler": "greedy", "whole_words": False},
-            {**common, "sampler": "beam", "num_beams": 3},
+            {**common, "sampler": BeamSampler(num_beams=3)},
             {**common, "sampler": "greedy", "banned_tokens": {"pirate": ["ahoy"]}},
             {**common, "sampler": "beam", "allowed_tokens": {"knight": ["good"]}},
             # Role guidance: the paired caches of the role and no-role streams.
             {**common, "sampler": "greedy", "role_guidance": 3.0},
-            {**common, "sampler": "beam", "num_beams": 3, "role_guidance": 3.0},
+            {**common, "sampler": BeamSampler(num_beams=3), "role_guidance": 3.0},
         ]
     if name == "captioner":
         images = _images([0, 1], 32, seed=2)
         return [
             {"images": images, "sampler": "greedy"},
-            {"images": images, "sampler": "beam", "num_beams": 3},
+            {"images": images, "sampler": BeamSampler(num_beams=3)},
         ]
     return []

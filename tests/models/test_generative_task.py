@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
+from keras_hub.samplers import TopPSampler
 
 from keras_roleplay.models import (
     GenerativeTask,
@@ -162,7 +163,7 @@ def test_preset_config_points_at_the_vocabulary_file(tmp_path):
 
 def test_a_seed_is_sampler_state_not_a_new_compiled_function():
     model = RoleResponder.from_dialogues(TEXTS, roles=ROLES, **SMALL)
-    options = dict(role="pirate", sampler="top_p", p=1.0, temperature=2.0)
+    options = dict(role="pirate", sampler=TopPSampler(p=1.0, temperature=2.0))
     replies = {seed: model.generate(["hello there"] * 4, seed=seed, **options)
                for seed in range(20)}  # fmt: skip
     assert len(model._generate_functions) == 1 and len(model._samplers) == 1
@@ -173,13 +174,35 @@ def test_a_seed_is_sampler_state_not_a_new_compiled_function():
         model.generate("hello there", seed=2**32, **options)
 
 
+def test_compile_sets_the_sampler_generate_uses_by_default():
+    model = RoleResponder.from_dialogues(TEXTS, roles=ROLES, **SMALL)
+    contexts = ["hello there"] * 8
+    greedy = model.generate(contexts, role="pirate")
+    assert len(set(greedy)) == 1  # greedy unless set
+    sampler = TopPSampler(p=1.0, temperature=3.0)
+    model.compile(sampler=sampler)
+    assert model.sampler is sampler
+    by_default = model.generate(contexts, role="pirate", seed=4)
+    assert by_default == model.generate(
+        contexts, role="pirate", sampler=sampler, seed=4
+    )
+    assert len(set(by_default)) > 1  # sampled, not greedy
+    # A call's own sampler wins; a new object with the same settings
+    # reuses the compiled function.
+    assert model.generate(contexts, role="pirate", sampler="greedy") == greedy
+    model.generate(contexts, role="pirate", sampler=TopPSampler(p=1.0, temperature=3.0))
+    assert len(model._samplers) == 2
+    with pytest.raises(ValueError, match="`sampler` must be one of"):
+        model.compile(sampler="nucleus")
+
+
 def test_per_call_settings_keep_a_bounded_number_of_functions():
     from keras_roleplay.models.generative_task import MAX_GENERATE_FUNCTIONS
 
     model = RoleResponder.from_dialogues(TEXTS, roles=ROLES, **SMALL)
     for i in range(MAX_GENERATE_FUNCTIONS + 4):
         model.generate(
-            "hello there", role="pirate", sampler="top_p", temperature=0.5 + i / 10
+            "hello there", role="pirate", sampler=TopPSampler(temperature=0.5 + i / 10)
         )
         model.generate("hello there", role="pirate", role_guidance=1.0 + i)
     assert len(model._samplers) <= MAX_GENERATE_FUNCTIONS

@@ -1,12 +1,14 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from keras_hub.samplers import BeamSampler, TopKSampler, TopPSampler
 
 from keras_roleplay.data.text import END_ID, PAD_ID, START_ID
 from keras_roleplay.utils.sampling import (
     NEG_INF,
     block_repeated_ngrams,
     get_sampler,
+    make_sampler,
     mask_next_token_logits,
     previous_tokens,
 )
@@ -40,19 +42,33 @@ def test_get_sampler_errors_name_the_argument():
     with pytest.raises(ValueError, match="`sampler` must be one of"):
         get_sampler({}, "nucleus")
     with pytest.raises(ValueError, match="num_beams"):
-        get_sampler({}, "beam", num_beams=0)
+        get_sampler({}, BeamSampler(num_beams=0))
     with pytest.raises(ValueError, match=r"`p` must be in \(0, 1\]. Received: p=1.5"):
-        get_sampler({}, "top_p", p=1.5)
+        get_sampler({}, TopPSampler(p=1.5))
     with pytest.raises(ValueError, match="temperature"):
-        get_sampler({}, "top_k", temperature=0)
+        get_sampler({}, TopKSampler(temperature=0))
+    with pytest.raises(ValueError, match="k=9"):
+        get_sampler({}, TopKSampler(k=9), vocabulary_size=8)
 
 
-def test_top_p_is_keras_hubs_nucleus_sampler_memoised_by_its_settings():
+def test_names_are_shorthand_for_samplers_with_our_defaults():
+    assert make_sampler("top_p").p == 0.9  # KerasHub's own default is 0.1
+    assert make_sampler("beam").num_beams == 4
+    assert make_sampler("top_k").k == 5
+    given = TopPSampler(p=0.5)
+    assert make_sampler(given) is given
+
+
+def test_samplers_are_memoised_by_their_settings_not_their_seed():
     memo = {}
-    sampler = get_sampler(memo, "top_p", p=0.8, temperature=0.7, seed=1)
-    assert (sampler.p, sampler.temperature, sampler.seed) == (0.8, 0.7, 1)
-    assert get_sampler(memo, "top_p", p=0.8, temperature=0.7, seed=1) is sampler
-    assert get_sampler(memo, "top_p", p=0.9, temperature=0.7, seed=1) is not sampler
+    sampler = get_sampler(memo, TopPSampler(p=0.8, temperature=0.7), seed=1)
+    assert (sampler.p, sampler.temperature) == (0.8, 0.7)
+    # A new object with the same settings (and another seed): the same sampler.
+    again = get_sampler(memo, TopPSampler(p=0.8, temperature=0.7, seed=5))
+    assert again is sampler and len(memo) == 1
+    assert np.asarray(sampler.variables[0]).tolist() == [5, 0]  # its seed, applied
+    assert get_sampler(memo, TopPSampler(p=0.9, temperature=0.7)) is not sampler
+    assert get_sampler(memo, "top_p") is get_sampler(memo, TopPSampler(p=0.9))
 
 
 def _repeated_ngram_bans(prompt, index, n):

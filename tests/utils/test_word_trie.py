@@ -2,6 +2,7 @@ import h5py
 import keras
 import numpy as np
 import pytest
+from keras_hub.samplers import BeamSampler, TopPSampler
 
 from keras_roleplay.applications import RoleResponder
 from keras_roleplay.utils.special_tokens import END_ID, GENERATION_TOKENS
@@ -80,7 +81,7 @@ def test_sampled_replies_use_only_words_of_the_lexicon():
     model = _pieces_model()
     assert any("##" in token for token in model.vocabulary)
     contexts = ["what news ?"] * 24
-    options = dict(sampler="top_p", p=1.0, temperature=1.5, seed=1)
+    options = dict(sampler=TopPSampler(p=1.0, temperature=1.5), seed=1)
     free = " ".join(model.generate(contexts, role="knight", **options)).split()
     assert model.learn_lexicon(TEXTS) == len(_words(model)) == 17
     words = _words(model)
@@ -92,7 +93,7 @@ def test_sampled_replies_use_only_words_of_the_lexicon():
     for extra in (
         options,
         dict(sampler="greedy"),
-        dict(sampler="beam", num_beams=3),
+        dict(sampler=BeamSampler(num_beams=3)),
         dict(options, role_guidance=3.0),
     ):
         replies = model.generate(contexts, role="knight", **extra)
@@ -107,7 +108,7 @@ def test_the_lexicon_is_saved_with_the_model_and_its_preset(tmp_path):
     model.save(tmp_path / "model.keras")
     model.save_to_preset(tmp_path / "preset")
     assert (tmp_path / "preset" / "assets" / "tokenizer" / "lexicon.txt").exists()
-    options = dict(sampler="top_p", p=1.0, temperature=1.5, seed=2)
+    options = dict(sampler=TopPSampler(p=1.0, temperature=1.5), seed=2)
     expected = model.generate(["my lord ?"] * 8, role="knight", **options)
     for loaded in (
         keras.models.load_model(tmp_path / "model.keras"),
@@ -190,7 +191,7 @@ def test_a_word_left_unfinished_by_max_length_is_dropped():
 
 
 def test_a_reply_cut_inside_a_word_ends_at_its_last_sentence_end():
-    options = dict(sampler="top_p", p=1.0, temperature=1.5, seed=3, max_length=6)
+    options = dict(sampler=TopPSampler(p=1.0, temperature=1.5), seed=3, max_length=6)
     contexts = ["what news ?"] * 16
     replies = {}
     for end_at_sentence in (False, True):

@@ -12,6 +12,7 @@ nor Keras offers guidance for a conditioning input.
 """
 
 from keras import ops
+from keras_hub.samplers import TopPSampler
 
 # The guidance weight for sampled dialogue (`role_chat`, the README,
 # tutorial 04), for a responder pretrained without roles, whose no-role
@@ -35,7 +36,8 @@ DEMO_ROLE_GUIDANCE = 12.0
 # guidance; a model with a lexicon also keeps to whole words (`generate`'s
 # default).
 DIALOGUE_DECODING = dict(
-    sampler="top_p", p=0.9, temperature=0.8, role_guidance=DIALOGUE_ROLE_GUIDANCE
+    sampler=TopPSampler(p=0.9, temperature=0.8),
+    role_guidance=DIALOGUE_ROLE_GUIDANCE,
 )
 
 # The cache entries of `RoleResponder._start_cache` that the network reads.

@@ -265,6 +265,8 @@ class RoleResponder(RoleResponderGeneration, GenerativeTask):
         `"auto"`: AdamW(1e-3, weight decay 0.01), sparse categorical
         cross-entropy on the logits, and token accuracy, masked by the sample
         weights of `preprocess` (use `weighted_metrics` for your own).
+        `sampler=` sets the one `generate` uses by default
+        (`GenerativeTask.compile`).
         """
         if optimizer == "auto":
             optimizer = keras.optimizers.AdamW(1e-3, weight_decay=0.01)

@@ -52,16 +52,12 @@ class RoleResponderGeneration:
         role,
         image=None,
         max_length=None,
-        sampler="greedy",
-        num_beams=4,
-        k=5,
+        sampler=None,
         seed=None,
         allowed_tokens=None,
         banned_tokens=None,
         batch_size=32,
         truncate_context="warn",
-        p=0.9,
-        temperature=1.0,
         no_repeat_ngram_size=0,
         role_guidance=1.0,
         whole_words=None,
@@ -93,11 +89,15 @@ class RoleResponderGeneration:
                 per context `(n, height, width, 3)`, values in `[0, 255]`.
             max_length: most tokens per reply (default and maximum:
                 `reply_length`).
-            sampler: `"greedy"`, `"beam"`, `"top_k"`, `"top_p"` (nucleus)
-                or a `keras_hub.samplers.Sampler`.
-            num_beams: beams for `"beam"`.
-            k: candidates for `"top_k"`.
-            seed: random seed for `"top_k"` and `"top_p"`.
+            sampler: how the next token is chosen: a
+                `keras_hub.samplers.Sampler` with its settings (e.g.
+                `TopPSampler(p=0.9, temperature=0.8)`, `BeamSampler(
+                num_beams=4)`), or a name as shorthand: `"greedy"`, `"beam"`
+                (4 beams), `"top_k"` (k = 5), `"top_p"` (nucleus, p = 0.9).
+                `None` (default): the one set with `compile(sampler=...)`,
+                greedy unless set.
+            seed: random seed for the sampling samplers (top-k, top-p): the
+                same seed, the same replies.
             allowed_tokens: `None`, a list of words allowed for every role,
                 or a dict `{role name: list of words}` (roles left out are
                 unconstrained).
@@ -107,8 +107,6 @@ class RoleResponderGeneration:
             truncate_context: a context longer than `sequence_length` keeps
                 its last tokens, as in training: `"warn"` (default) with a
                 warning, `True` silently; `False` raises a `ValueError`.
-            p: for `"top_p"`, the probability mass sampled from.
-            temperature: for `"top_k"` and `"top_p"`, divides the logits.
             no_repeat_ngram_size: `0`, or `n`: no n-gram of the reply is
                 generated twice (Hugging Face's rule of that name); with
                 greedy or beam search it stops replies looping on a phrase.
@@ -172,9 +170,7 @@ class RoleResponderGeneration:
                 f"(the reply positions this model learned). Received: "
                 f"max_length={max_length}"
             )
-        sampler = self._get_sampler(
-            sampler, num_beams, k, seed, p=p, temperature=temperature
-        )
+        sampler = self._get_sampler(sampler, seed)
         constraints = self._constraints(allowed_tokens, banned_tokens)
         no_repeat_ngram_size = check_positive_int(
             "no_repeat_ngram_size", no_repeat_ngram_size, allow_zero=True

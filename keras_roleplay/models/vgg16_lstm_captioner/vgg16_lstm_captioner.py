@@ -202,6 +202,8 @@ class VGG16LSTMCaptioner(GenerativeTask):
         `"auto"`: Adam(3e-4), sparse categorical cross-entropy on the logits,
         and token accuracy, both masked by the sample weights of
         `preprocess` (use `weighted_metrics` for your own metrics).
+        `sampler=` sets the one `generate` uses by default
+        (`GenerativeTask.compile`).
         """
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(3e-4)
@@ -214,11 +216,8 @@ class VGG16LSTMCaptioner(GenerativeTask):
         self,
         images,
         max_length=None,
-        sampler="greedy",
-        num_beams=4,
-        k=5,
+        sampler=None,
         seed=None,
-        temperature=1.0,
         return_attention=False,
         batch_size=32,
         detokenize=True,
@@ -237,13 +236,14 @@ class VGG16LSTMCaptioner(GenerativeTask):
                 model's `image_shape`.
             max_length: most tokens per caption (default `sequence_length`;
                 at most 1 024).
-            sampler: `"greedy"`, `"beam"`, `"top_k"`, `"top_p"` (p=0.9), or
-                a `keras_hub.samplers.Sampler` instance.
-            num_beams: beams for `"beam"`.
-            k: candidates for `"top_k"`.
-            seed: random seed for `"top_k"` and `"top_p"`.
-            temperature: for `"top_k"` and `"top_p"`: logits are divided by
-                it (below 1: likelier words, less variety).
+            sampler: how the next word is chosen: a
+                `keras_hub.samplers.Sampler` with its settings (e.g.
+                `BeamSampler(num_beams=4)`, `TopPSampler(p=0.9,
+                temperature=0.8)`), or a name as shorthand: `"greedy"`,
+                `"beam"` (4 beams), `"top_k"` (k = 5), `"top_p"` (p = 0.9).
+                `None` (default): the one set with `compile(sampler=...)`,
+                greedy unless set.
+            seed: random seed for the sampling samplers (top-k, top-p).
             return_attention: also return, for each caption, a dict with
                 `"tokens"` (the generated tokens, `[END]` included) and
                 `"maps"` (an array `(tokens, grid_height, grid_width)`: where
@@ -270,9 +270,7 @@ class VGG16LSTMCaptioner(GenerativeTask):
                 "decoding buffers grow with it). Received: "
                 f"max_length={max_length}"
             )
-        sampler = self._get_sampler(
-            sampler, num_beams, k, seed, temperature=temperature
-        )
+        sampler = self._get_sampler(sampler, seed)
         captions, maps = [], []
         batch_size = min(check_positive_int("batch_size", batch_size), len(images))
         for size, batch in self._padded_batches({"image": images}, batch_size):

@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from keras_hub.samplers import BeamSampler, GreedySampler, TopKSampler, TopPSampler
 
 from keras_roleplay.applications import RoleResponder
 from keras_roleplay.data.text import END_ID, GENERATION_TOKENS, PAD_ID, START_ID
@@ -143,7 +144,9 @@ def test_beam_and_top_k_samplers(trained):
     model, _ = trained
     beam = model.generate(["hello there"], role="knight", sampler="beam")
     assert beam == [REPLIES[("knight", "hello there")]]
-    sampled = model.generate(["hello there"] * 3, role="pirate", sampler="top_k", k=2)
+    sampled = model.generate(
+        ["hello there"] * 3, role="pirate", sampler=TopKSampler(k=2)
+    )
     assert len(sampled) == 3 and all(isinstance(s, str) for s in sampled)
 
 
@@ -151,7 +154,10 @@ def test_top_p_sampling_and_repeated_ngrams(trained):
     model, _ = trained
     # Nucleus sampling at a low temperature keeps to the learned reply.
     sampled = model.generate(
-        ["hello there"] * 2, role="pirate", sampler="top_p", temperature=0.1, seed=0
+        ["hello there"] * 2,
+        role="pirate",
+        sampler=TopPSampler(p=0.9, temperature=0.1),
+        seed=0,
     )
     assert sampled == [REPLIES[("pirate", "hello there")]] * 2
     # An untrained model's greedy reply loops; the rule stops it.
@@ -305,15 +311,23 @@ def test_bad_input_gets_clear_errors(trained):
         with pytest.raises(ValueError, match=f"max_length={bad}"):
             model.generate("hello there", role="knight", max_length=bad)
     with pytest.raises(ValueError, match=r"k=1000000"):
-        model.generate("hello", role="knight", sampler="top_k", k=10**6)
-    for name in ("temperature", "role_guidance", "p"):
-        for value in (float("inf"), float("nan")):
+        model.generate("hello", role="knight", sampler=TopKSampler(k=10**6))
+    for value in (float("inf"), float("nan")):
+        for name, options in (
+            ("temperature", dict(sampler=TopPSampler(p=0.9, temperature=value))),
+            ("p", dict(sampler=TopPSampler(p=value))),
+            ("role_guidance", dict(sampler="top_p", role_guidance=value)),
+        ):
             with pytest.raises(ValueError, match=f"`{name}` must be a finite"):
-                model.generate("hello", role="knight", sampler="top_p", **{name: value})
+                model.generate("hello", role="knight", **options)
     with pytest.raises(ValueError, match="`temperature` only changes"):
-        model.generate("hello", role="knight", sampler="greedy", temperature=0.5)
+        model.generate("hello", role="knight", sampler=GreedySampler(temperature=0.5))
     with pytest.raises(ValueError, match="`temperature` only changes"):
-        model.generate("hello", role="knight", sampler="beam", temperature=2.0)
+        model.generate("hello", role="knight", sampler=BeamSampler(temperature=2.0))
+    with pytest.raises(ValueError, match="return_all_beams"):
+        model.generate(
+            "hello", role="knight", sampler=BeamSampler(return_all_beams=True)
+        )
     with pytest.raises(ValueError, match="2 roles for 3 contexts"):
         model.generate(["hello"] * 3, role=["knight", "pirate"])
     with pytest.raises(ValueError, match="cannot spell"):

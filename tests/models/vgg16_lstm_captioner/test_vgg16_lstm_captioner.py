@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from keras_hub.samplers import BeamSampler, GreedySampler, TopKSampler, TopPSampler
 
 from keras_roleplay.applications import VGG16LSTMCaptioner, build_caption_vocabulary
 from keras_roleplay.datasets import shapes_captions
@@ -97,9 +98,7 @@ def test_stateful_greedy_matches_rerunning_the_prefix():
     model.compile()
     model.fit(model.caption_dataset(images[:2], CAPTIONS), epochs=3, verbose=0)
     max_length = 6
-    fast = model._generate_ids(
-        images, max_length, model._get_sampler("greedy", 1, 1, 0)
-    )
+    fast = model._generate_ids(images, max_length, model._get_sampler("greedy"))
     slow = _uncached_greedy(model, images, max_length)
     for row_fast, row_slow in zip(fast, slow, strict=True):
         ended = list(row_fast).index(END_ID) if END_ID in row_fast else max_length
@@ -111,10 +110,12 @@ def test_beam_of_one_is_greedy_and_finished_captions_only_pad():
     images = _images(4, seed=3)
     model.compile()
     model.fit(model.caption_dataset(images[:2], CAPTIONS), epochs=3, verbose=0)
-    greedy = model._generate_ids(images, 7, model._get_sampler("greedy", 1, 1, 0))
-    one_beam = model._generate_ids(images, 7, model._get_sampler("beam", 1, 1, 0))
+    greedy = model._generate_ids(images, 7, model._get_sampler("greedy"))
+    one_beam = model._generate_ids(
+        images, 7, model._get_sampler(BeamSampler(num_beams=1))
+    )
     np.testing.assert_array_equal(greedy, one_beam)
-    beams = model._generate_ids(images, 7, model._get_sampler("beam", 4, 1, 0))
+    beams = model._generate_ids(images, 7, model._get_sampler(BeamSampler(num_beams=4)))
     for row in np.concatenate([greedy, beams]):
         assert row[0] == START_ID and START_ID not in row[1:]
         if END_ID in row:  # after [END], only [PAD]
@@ -266,15 +267,15 @@ def test_bad_vocabulary_and_inputs():
         with pytest.raises(ValueError, match=f"max_length={bad}"):
             model.generate(_images(1), max_length=bad)
     with pytest.raises(ValueError, match="k=1000000"):
-        model.generate(_images(1), sampler="top_k", k=10**6)
+        model.generate(_images(1), sampler=TopKSampler(k=10**6))
     # A temperature where it means something, like the responder's.
     assert isinstance(
-        model.generate(_images(1), sampler="top_p", temperature=0.7), list
+        model.generate(_images(1), sampler=TopPSampler(p=0.9, temperature=0.7)), list
     )
     with pytest.raises(ValueError, match="`temperature` only changes"):
-        model.generate(_images(1), temperature=0.7)
+        model.generate(_images(1), sampler=GreedySampler(temperature=0.7))
     with pytest.raises(ValueError, match="finite"):
-        model.generate(_images(1), sampler="top_k", temperature=float("inf"))
+        model.generate(_images(1), sampler=TopKSampler(temperature=float("inf")))
     # Pixels that are not pictures in [0, 255].
     with pytest.raises(ValueError, match="holds no image"):
         model.generate(np.zeros((0, 32, 32, 3)))
