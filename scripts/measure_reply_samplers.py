@@ -32,6 +32,7 @@ from keras_roleplay.training.recipes import (
     shakespeare_data,
     shakespeare_judge,
 )
+from keras_roleplay.utils.sampling import sampler_settings
 
 CANDIDATES = {
     "greedy": dict(sampler="greedy"),
@@ -80,7 +81,8 @@ def main():
     for name, options in CANDIDATES.items():
         if args.only not in name:
             continue
-        seeds = args.seeds if options["sampler"] in SAMPLED else [None]
+        sampled = sampler_settings(options["sampler"])["sampler"] in SAMPLED
+        seeds = args.seeds if sampled else [None]
         rows = []
         for seed in seeds:
             scores = evaluate_replies(

@@ -59,6 +59,7 @@ from keras_roleplay.training.recipes import (
     shakespeare_judge,
 )
 from keras_roleplay.utils.presets import _preset_folder
+from keras_roleplay.utils.sampling import sampler_settings
 
 RULES = {
     "default (whole words)": {},
@@ -77,6 +78,10 @@ def main():
     parser.add_argument("--only", default="", help="the rules whose name holds this")
     parser.add_argument("--write-card", action="store_true")
     args = parser.parse_args()
+    decoding = {
+        **sampler_settings(DIALOGUE_DECODING["sampler"]),
+        "role_guidance": DIALOGUE_DECODING["role_guidance"],
+    }
 
     model = RoleResponder.from_preset(args.preset)
     train, validation, test, plays = shakespeare_data()
@@ -87,7 +92,7 @@ def main():
     real_ngram = ngrams.perplexity(real)
     print(
         f"{len(real)} test contexts, {len(model.roles)} characters; decoding "
-        f"default {DIALOGUE_DECODING}"
+        f"default {decoding}"
     )
     header = (
         f"{'rule':34s} made-up  n-gram ppl (x real)  own ppl  distinct-2  "
@@ -203,7 +208,7 @@ def main():
             card = json.load(f)
         default = figures[next(iter(RULES))]
         card["reply_figures"] = {
-            "decoding": {k: v for k, v in DIALOGUE_DECODING.items()},
+            "decoding": decoding,
             "seeds": len(args.seeds),
             **{k: round(float(v), 4) for k, v in default.items()},
             "real replies: made-up word share": round(ngrams.unknown_share(real), 4),

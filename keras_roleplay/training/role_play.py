@@ -322,10 +322,12 @@ def evaluate_replies(
         images: their images, for an image model.
         language: `"en"` or `"zh"` (BLEU, ROUGE-L and distinct-n per
             character for Chinese).
-        sampler: the decoding sampler.
+        sampler: the decoding sampler (a name or a
+            `keras_hub.samplers.Sampler`, as `generate` takes it).
         seed: seed of the role shuffle.
-        generate_options: other arguments of `model.generate` (`k`, `p`,
-            `temperature`, `no_repeat_ngram_size`, the sampler's `seed`...).
+        generate_options: other arguments of `model.generate`
+            (`no_repeat_ngram_size`, `role_guidance`, the sampler's `seed`,
+            or a `sampler` that overrides the one above...).
         shuffled_roles: also generate with shuffled roles and score them
             (`"judge_shuffled_role"`; absent when `False`).
 

@@ -89,6 +89,22 @@ def make_sampler(sampler):
     return sampler
 
 
+def sampler_settings(sampler):
+    """A sampler as plain settings, for printing and for JSON (model cards).
+
+    Example:
+
+    >>> from keras_hub.samplers import TopPSampler
+    >>> sampler_settings(TopPSampler(p=0.9, temperature=0.8))
+    {'sampler': 'top_p', 'temperature': 0.8, 'p': 0.9, 'k': None}
+    """
+    sampler = make_sampler(sampler)
+    names = {type(make()): name for name, make in SAMPLERS.items()}
+    config = sampler.get_config()
+    config.pop("seed", None)
+    return {"sampler": names.get(type(sampler), type(sampler).__name__), **config}
+
+
 def get_sampler(samplers, sampler, seed=None, vocabulary_size=None):
     """The sampler a model decodes with, memoised in `samplers` by its settings.
 
