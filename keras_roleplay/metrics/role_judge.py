@@ -93,8 +93,11 @@ class RoleJudge(PresetMixin, ModelDefaultsMixin, keras.Model):
 
         tokens = keras.Input(shape=(sequence_length,), dtype="int32", name="tokens")
         # An explicit padding mask (KerasHub's position embedding warns that
-        # it drops a Keras mask, though the sum keeps it).
-        mask = keras.ops.not_equal(tokens, PAD_ID)
+        # it drops a Keras mask, though the sum keeps it). The first position
+        # always counts: an empty text (all padding) would otherwise pool
+        # over nothing, 0 / 0, and its NaN would poison a batch's loss.
+        first = keras.ops.arange(sequence_length) == 0
+        mask = keras.ops.logical_or(keras.ops.not_equal(tokens, PAD_ID), first)
         x = TokenAndPositionEmbedding(
             len(vocabulary), sequence_length, hidden_dim, name="embedding"
         )(tokens)

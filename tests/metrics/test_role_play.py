@@ -55,6 +55,18 @@ def test_judge_learns_to_name_the_speaker(judge):
     assert role_accuracy(judge, texts, [ROLES.index(r) for r in roles]) == accuracy
 
 
+def test_an_empty_text_gets_finite_scores_and_trains_without_nan():
+    # An empty reply (a sampler may end at once) pools over the first
+    # position, not over nothing: no 0 / 0 in a batch's loss.
+    keras.utils.set_random_seed(0)
+    judge = RoleJudge(VOCABULARY, ROLES, sequence_length=6, hidden_dim=16)
+    judge.compile()
+    logits = judge.predict(judge.tokenize(["", "ahoy"]), verbose=0)
+    assert np.isfinite(logits).all()
+    judge.fit(judge.text_dataset(["", "ahoy", "", "sir"], ROLES * 2), verbose=0)
+    assert all(np.isfinite(w).all() for w in judge.get_weights())
+
+
 def test_judge_round_trip_in_a_fresh_process(judge, tmp_path):
     judge, _ = judge
     inputs = np.asarray(judge.tokenize(_texts(6, seed=2)[0]))
