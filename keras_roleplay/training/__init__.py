@@ -3,8 +3,14 @@ judges, role-play evaluation and pretraining, few-shot adaptation to a new
 role (MAML), a responder from your own dialogue file, the captioner's and
 the dual encoder's fits, reward tuning (self-critical sequence training of
 the captioner, the responder's replies on a role judge's reward:
-`rewards`)."""
+`rewards`; or on a discriminator's, retrained as the replies change:
+`adversarial_reward`)."""
 
+from keras_roleplay.training.adversarial_reward import (
+    GENERATED,
+    AdversarialRoleReward,
+    train_role_discriminator,
+)
 from keras_roleplay.training.captioning import fit_captioner
 from keras_roleplay.training.contrastive import (
     fit_dual_encoder,
@@ -43,7 +49,9 @@ from keras_roleplay.training.self_critical import (
 from keras_roleplay.training.time_budget import TimeBudget, warmup_cosine_rate
 
 __all__ = [
+    "AdversarialRoleReward",
     "DIALOGUE_FILE_SIZE",
+    "GENERATED",
     "ExactBackupAndRestore",
     "ReplyRewardBatches",
     "RoleStart",
@@ -64,6 +72,7 @@ __all__ = [
     "fit_self_critical",
     "pretrain_responder",
     "train_responder_on_dialogues",
+    "train_role_discriminator",
     "train_role_judge",
     "warmup_cosine_adamw",
     "warmup_cosine_rate",
