@@ -1,6 +1,7 @@
 """Benchmark: reward tuning of the Shakespeare preset with a role judge's reward.
 
     python benchmarks/shakespeare_reward_tuning.py [--budget 600] [--test 184]
+        [--reward fixed|adversarial]
 
 The `shakespeare_roles` preset, then `--budget` seconds of reward tuning
 (`training.fit_reply_rewards`) on the characters' training contexts:
@@ -10,6 +11,13 @@ the asked-for character (`RoleJudgeReward`, a judge trained on the gold
 training replies with seed 1) minus a repetition penalty, with a KL
 penalty to the preset's weights and the gold replies' teacher forcing
 mixed in.
+
+`--reward adversarial`: the reward is instead a discriminator's
+probability that a reply is real and the asked-for character's
+(`training.AdversarialRoleReward`, Li et al. 2017): a judge over the
+characters and a "generated" class, pretrained on the training speeches
+and the preset's own samples, retrained every 8 steps on the samples it
+scored against as many real speeches.
 
 Scored before and after, on the held-out test scenes, by another judge
 (seed 2: not the reward's):
@@ -38,7 +46,12 @@ from keras_hub.samplers import TopPSampler
 from keras_roleplay.applications import RoleResponder
 from keras_roleplay.metrics import distinct_n, reply_perplexity
 from keras_roleplay.metrics.role_play import role_accuracy
-from keras_roleplay.training import TimeBudget, fit_reply_rewards
+from keras_roleplay.training import (
+    AdversarialRoleReward,
+    TimeBudget,
+    fit_reply_rewards,
+    train_role_discriminator,
+)
 from keras_roleplay.training.recipes.shakespeare_recipe import (
     shakespeare_data,
     shakespeare_judge,
@@ -83,6 +96,7 @@ def main():
     parser.add_argument("--learning-rate", type=float, default=1e-5)
     parser.add_argument("--kl-weight", type=float, default=0.05)
     parser.add_argument("--teacher-forcing", type=float, default=0.2)
+    parser.add_argument("--reward", choices=("fixed", "adversarial"), default="fixed")
     args = parser.parse_args()
     train, validation, test, plays = shakespeare_data()
     test = {k: v[: args.test] for k, v in test.items()}
@@ -97,14 +111,30 @@ def main():
         )
     before = scores(model, judges[2], test, plays_words)
     print(json.dumps({"before": before}, default=float), flush=True)
-    reward = WeightedRewards(
-        {RoleJudgeReward(judges[1]): 1.0, RepetitionPenalty(): 0.5}
-    )
+    train_roles = [model.roles[i] for i in train["role"]]
+    if args.reward == "adversarial":
+        discriminator = train_role_discriminator(
+            model,
+            list(train["context"]),
+            train_roles,
+            list(train["reply"]),
+            sampler=SAMPLING["sampler"],
+            epochs=8,
+            sequence_length=64,
+            hidden_dim=32,
+            seed=1,
+        )
+        role_reward = AdversarialRoleReward(
+            discriminator, list(train["reply"]), train_roles, update_every=8
+        )
+    else:
+        role_reward = RoleJudgeReward(judges[1])
+    reward = WeightedRewards({role_reward: 1.0, RepetitionPenalty(): 0.5})
     start = time.perf_counter()
     history = fit_reply_rewards(
         model,
         list(train["context"]),
-        [model.roles[i] for i in train["role"]],
+        train_roles,
         reward,
         references=list(train["reply"]),
         epochs=100,
@@ -125,6 +155,14 @@ def main():
         "KL:",
         [round(k, 3) for k in history.history["kl"]],
     )
+    if args.reward == "adversarial":
+        print(
+            f"discriminator: {role_reward.updates} updates; share of fresh samples "
+            f"it did not call generated, first and last: "
+            f"{role_reward.fooled[0]:.3f}, {role_reward.fooled[-1]:.3f}"
+            if role_reward.fooled
+            else "discriminator: no update"
+        )
     real = after["judge names the speaker, real"]
     for label, result in (("before", before), ("after", after)):
         named = result["judge names the asked role, sampled"]
