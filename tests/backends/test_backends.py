@@ -36,6 +36,14 @@ def reference(tmp_path_factory):
                 model.generate(**request) for request in cases.generate_requests(name)
             ],
         }
+        batch = cases.reward_batch(model, name)
+        if batch is not None:
+            # Sampled and scored here; each backend takes the same steps on it
+            # from the same saved weights.
+            with open(folder / f"{name}.reward_batch.pkl", "wb") as f:
+                pickle.dump(batch, f)
+            start = keras.models.load_model(folder / f"{name}.keras", safe_mode=True)
+            expected[name]["reward_steps"] = cases.reward_steps(start, batch)
     return folder, expected
 
 
@@ -105,3 +113,17 @@ def test_a_file_saved_under_the_backend_loads_in_tensorflow(backend_run, name):
         atol=1e-5,
         rtol=1e-5,
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["responder", "captioner"])
+def test_reward_tuning_steps_give_the_same_losses(backend_run, name):
+    # The policy-gradient step (advantage-weighted cross-entropy, SGD) and
+    # the log-probabilities of the KL penalty, from the same weights and the
+    # same sampled batch: equal to TensorFlow's to 1e-4.
+    _, _, expected, results = backend_run
+    losses, log_probs = results[name]["reward_steps"]
+    expected_losses, expected_log_probs = expected[name]["reward_steps"]
+    np.testing.assert_allclose(losses, expected_losses, atol=1e-4, rtol=1e-4)
+    np.testing.assert_allclose(log_probs, expected_log_probs, atol=1e-4, rtol=1e-4)
+    assert losses[-1] != losses[0]  # the steps changed the weights

@@ -34,6 +34,14 @@ def main(folder):
                 loaded.generate(**request) for request in cases.generate_requests(name)
             ],
         }
+        batch_file = os.path.join(folder, f"{name}.reward_batch.pkl")
+        if os.path.exists(batch_file):
+            with open(batch_file, "rb") as f:
+                batch = pickle.load(f)
+            start = keras.models.load_model(
+                os.path.join(folder, f"{name}.keras"), safe_mode=True
+            )
+            result["reward_steps"] = cases.reward_steps(start, batch)
         keras.utils.set_random_seed(0)
         fresh = cases.build(name)
         result["losses"] = cases.train(fresh, name, epochs=5)
