@@ -4,7 +4,7 @@ role (MAML), a responder from your own dialogue file, the captioner's and
 the dual encoder's fits, reward tuning (self-critical sequence training of
 the captioner, the responder's replies on a role judge's reward:
 `rewards`; or on a discriminator's, retrained as the replies change:
-`adversarial_reward`)."""
+`adversarial_reward`; DPO on ranked pairs of replies: `preference_tuning`)."""
 
 from keras_roleplay.training.adversarial_reward import (
     GENERATED,
@@ -25,6 +25,11 @@ from keras_roleplay.training.few_shot import (
     RoleStart,
     adapt_to_role,
     meta_learn_role_start,
+)
+from keras_roleplay.training.preference_tuning import (
+    PreferenceBatches,
+    fit_reply_preferences,
+    sample_preference_pairs,
 )
 from keras_roleplay.training.reply_reward_tuning import (
     ReplyRewardBatches,
@@ -53,6 +58,7 @@ __all__ = [
     "DIALOGUE_FILE_SIZE",
     "GENERATED",
     "ExactBackupAndRestore",
+    "PreferenceBatches",
     "ReplyRewardBatches",
     "RoleStart",
     "SelfCriticalBatches",
@@ -67,10 +73,12 @@ __all__ = [
     "fit_captioner",
     "fit_dual_encoder",
     "fit_multimodal_pretraining",
+    "fit_reply_preferences",
     "fit_reply_rewards",
     "fit_responder",
     "fit_self_critical",
     "pretrain_responder",
+    "sample_preference_pairs",
     "train_responder_on_dialogues",
     "train_role_discriminator",
     "train_role_judge",
