@@ -13,6 +13,16 @@ from keras_roleplay.tensorflow_logs import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
+import warnings  # noqa: E402
+
+with warnings.catch_warnings():
+    # KerasHub imports kagglehub, which imports `tqdm.auto`: in a Jupyter
+    # kernel without ipywidgets that warns "IProgress not found. Please
+    # update jupyter and ipywidgets", about a progress bar this library
+    # never shows. Silenced for this import only.
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    import keras_hub  # noqa: E402, F401
+
 from keras_roleplay import (  # noqa: E402
     applications,
     data,

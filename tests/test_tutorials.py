@@ -21,6 +21,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests.figure_checks import KERNEL_CHECK, KERNEL_SETUP
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TUTORIALS = os.path.join(ROOT, "tutorials")
 
@@ -58,11 +60,24 @@ SMALL = {
 }
 
 
+# Warnings the library itself would cause (a reader should see none): a
+# notebook whose output holds one fails.
+LIBRARY_WARNINGS = (
+    "TqdmWarning",  # kagglehub's tqdm.auto, imported by KerasHub
+    "`shuffle=True` was passed",  # Keras, when our pipelines are fit
+)
+
+
 def run_notebook(name, folder):
     notebook = nbformat.read(os.path.join(TUTORIALS, name), as_version=4)
     keep = os.environ.get("KERAS_ROLEPLAY_EXECUTED_NOTEBOOKS")
     if not keep:
         _inject_parameters(notebook, SMALL[name])
+    # Every figure is checked for texts and legends that collide as it is
+    # shown (tests/figure_checks.py); the last cell asserts none did.
+    setup = nbformat.v4.new_code_cell(KERNEL_SETUP.format(root=ROOT))
+    check = nbformat.v4.new_code_cell(KERNEL_CHECK)
+    notebook.cells = [setup, *notebook.cells, check]
     client = NotebookClient(
         notebook,
         # Per cell, generous: a worker computes on one thread.
@@ -71,15 +86,33 @@ def run_notebook(name, folder):
         resources={"metadata": {"path": str(folder)}},
     )
     client.execute()
+    notebook.cells = notebook.cells[1:-1]
     errors = [
         output
-        for cell in notebook.cells
+        for cell in notebook.cells + [check]
         if cell.cell_type == "code"
         for output in cell.get("outputs", [])
         if output.get("output_type") == "error"
     ]
-    assert not errors
+    assert not errors, [e.get("evalue", "")[:2000] for e in errors]
+    streams = "".join(
+        "".join(output.get("text", ""))
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    )
+    caused = [w for w in LIBRARY_WARNINGS if w in streams]
+    assert not caused, caused
     if keep:
+        count = 0  # numbered from 1, as if the checks had not run
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                count += 1
+                cell.execution_count = count
+                for output in cell.get("outputs", []):
+                    if "execution_count" in output:
+                        output["execution_count"] = count
         os.makedirs(keep, exist_ok=True)
         nbformat.write(notebook, os.path.join(keep, name))
 

@@ -1,6 +1,8 @@
 """Evaluation helpers, built on KerasHub metrics (`Bleu`, `RougeL`, `Perplexity`),
-caption CIDEr-D, retrieval recall, and a Kneser-Ney n-gram model for fluency."""
+caption CIDEr-D, retrieval recall, a Kneser-Ney n-gram model for fluency, and
+how much attention falls on the object a word names."""
 
+from keras_roleplay.metrics.attention_focus import attention_focus
 from keras_roleplay.metrics.captioning import caption_bleu
 from keras_roleplay.metrics.cider import CiderD, caption_cider_d
 from keras_roleplay.metrics.ngram_fluency import KneserNeyLanguageModel, word_tokens
@@ -19,6 +21,7 @@ __all__ = [
     "KneserNeyLanguageModel",
     "CiderD",
     "RoleJudge",
+    "attention_focus",
     "caption_bleu",
     "caption_cider_d",
     "recall_at_k",

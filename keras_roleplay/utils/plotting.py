@@ -30,7 +30,7 @@ def plot_caption_attention(image, caption, attention, columns=5):
     """
     import matplotlib.pyplot as plt
 
-    tokens, maps = attention["tokens"], np.asarray(attention["maps"])
+    tokens, maps = attention["tokens"], np.asarray(attention["maps"], "float32")
     if len(tokens) != len(maps):
         raise ValueError(
             "`attention` needs one map per token. Received: "
@@ -39,7 +39,10 @@ def plot_caption_attention(image, caption, attention, columns=5):
     image = np.asarray(image, dtype="float32")
     panels = len(tokens) + 1
     rows = -(-panels // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(2.2 * columns, 2.4 * rows))
+    # Constrained layout keeps each panel's title clear of the panel above.
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(2.2 * columns, 2.5 * rows), layout="constrained"
+    )
     axes = np.atleast_1d(axes).ravel()
     for ax in axes:
         ax.axis("off")
@@ -58,5 +61,4 @@ def plot_caption_attention(image, caption, attention, columns=5):
         )
         ax.set_title(token, fontsize=9)
     figure.suptitle(caption)
-    figure.tight_layout()
     return figure

@@ -302,7 +302,8 @@ class RoleResponder(RoleResponderGeneration, GenerativeTask):
             "image": images,
         }
         scores = self.backbone.fusion_scores(inputs)
-        maps = ops.convert_to_numpy(ops.mean(scores, axis=1))[0]
+        # float32 under a mixed policy too: bfloat16 arrays do not plot.
+        maps = ops.convert_to_numpy(ops.cast(ops.mean(scores, axis=1), "float32"))[0]
         length = 1 + int((context_ids[0] != PAD_ID).sum())
         tokens = ["<role>"] + [self.vocabulary[i] for i in context_ids[0] if i]
         return {

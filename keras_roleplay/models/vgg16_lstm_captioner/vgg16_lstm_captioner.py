@@ -348,7 +348,8 @@ class VGG16LSTMCaptioner(GenerativeTask):
             regions,
             return_scores=True,
         )
-        scores = ops.convert_to_numpy(scores).reshape(
+        # float32 under a mixed policy too: bfloat16 arrays do not plot.
+        scores = ops.convert_to_numpy(ops.cast(scores, "float32")).reshape(
             (len(images), token_ids.shape[1] - 1, *self.feature_grid)
         )
         attention = []

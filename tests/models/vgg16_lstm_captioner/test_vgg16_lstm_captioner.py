@@ -142,6 +142,10 @@ def test_attention_maps_are_distributions_over_regions():
             or caption == ""
         )
         np.testing.assert_allclose(maps.sum(axis=(1, 2)), 1.0, atol=1e-5)
+    # Float32 maps from a mixed-precision model too (bfloat16 does not plot).
+    mixed = _model(dtype="mixed_bfloat16")
+    _, attention = mixed.generate(_images(1), max_length=3, return_attention=True)
+    assert attention[0]["maps"].dtype == np.float32
 
 
 def test_generate_accepts_one_image_and_every_sampler():
