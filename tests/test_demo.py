@@ -7,8 +7,16 @@ import sys
 import pytest
 
 from keras_roleplay.datasets import shakespeare, shapes_captions
-from keras_roleplay.demo import format_table, run_captioner, run_shakespeare
+from keras_roleplay.demo import (
+    QUICK_MINUTES,
+    QUICK_NOTE,
+    format_table,
+    run_captioner,
+    run_shakespeare,
+)
 from keras_roleplay.training.recipes import shakespeare_recipe
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_format_table_aligns_columns():
@@ -91,6 +99,23 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
         > vqa["judge chance (uniform guess)"]
     )
     assert 0.0 <= vqa["test content accuracy"] <= 1.0
+    # The run says its figures are short-training figures, and how long the
+    # job takes; it took no more than that, with room for a slower machine
+    # and the other test worker (measured: QUICK_MEASURED).
+    assert QUICK_NOTE in result.stdout and "(quick: about" in result.stdout
+    job_seconds = sum(row["seconds"] for row in rows)
+    assert job_seconds <= 2.5 * 60 * QUICK_MINUTES["role_vqa"], job_seconds
+
+
+def test_the_readme_states_the_quick_demos_measured_time():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    stated = re.search(
+        r"make demo-quick` trains everything briefly \(about (\d+) min", readme
+    )
+    assert stated, "README: the quick demo's time"
+    assert int(stated.group(1)) == round(sum(QUICK_MINUTES.values()))
+    assert all(minutes > 0 for minutes in QUICK_MINUTES.values())
 
 
 def test_captioner_job_on_a_few_scenes(monkeypatch):
