@@ -46,6 +46,7 @@ import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 # isort: split
 import keras
 
+from keras_roleplay import presets
 from keras_roleplay.applications import VGG16LSTMCaptioner
 from keras_roleplay.data import (
     ImageFolderStream,
@@ -65,7 +66,6 @@ from keras_roleplay.utils.atomic_files import (
 from keras_roleplay.utils.warning_lines import one_line_warnings
 
 # The shipped captioners: trained on the bundled coloured-shapes scenes only.
-SHAPES_PRESETS = ("captioner_shapes_en", "captioner_shapes_zh")
 
 
 # Where the public datasets keep their images, relative to the folder given.
@@ -255,11 +255,13 @@ def main(argv=None):
             model = VGG16LSTMCaptioner.from_preset(args.preset)
         except ValueError as error:
             parser.error(str(error))
-        if args.preset in SHAPES_PRESETS:
+        shipped = args.preset in presets.list_presets()
+        domain = presets.card(args.preset).get("domain") if shipped else None
+        if domain:  # once: what the shipped preset knows (its card's domain)
             print(
-                f"note: the preset {args.preset} knows only coloured shapes on plain "
-                "backgrounds (the bundled scenes); on photos its captions mean "
-                "nothing. Train one on your captions with --train.",
+                f"note: the preset {args.preset} knows only {domain}; on other "
+                "images its captions mean nothing. Train one on your captions "
+                "with --train.",
                 file=sys.stderr,
             )
     elif args.model:

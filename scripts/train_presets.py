@@ -83,6 +83,7 @@ def build(recipe, output, quick=False, log=print, backup_dir=None, trained=None)
             "class_name": recipe.model_class.__name__,
             "registered_name": keras.saving.get_registered_name(recipe.model_class),
             "description": recipe.description,
+            "domain": recipe.domain,
             "trained_on": recipe.trained_on + (" (quick smoke run)" if quick else ""),
             "metrics": metrics,
             "bars": recipe.bars,

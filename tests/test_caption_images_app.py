@@ -115,7 +115,7 @@ def test_with_no_model_the_shipped_preset_captions_the_folder(tmp_path):
     assert [row["caption"] for row in rows] == preset.generate(images)
     assert "broken.jpg" in result.stderr
     # It says once what the preset knows.
-    assert result.stderr.count("knows only coloured shapes on plain backgrounds") == 1
+    assert result.stderr.count("knows only coloured shapes (circles, squares") == 1
 
 
 def test_needs_a_folder_and_a_loadable_model(tmp_path):

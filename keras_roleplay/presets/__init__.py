@@ -73,6 +73,7 @@ def summary():
                 [
                     f"{name}  {info['class_name']}  {info['size_bytes'] / 1e6:.1f} MB",
                     f"  {info['description']}",
+                    f"  knows: {info.get('domain') or 'its training data only'}",
                     f"  trained on: {info['trained_on']}",
                     f"  held-out: {scores}",
                 ]

@@ -72,6 +72,7 @@ def test_every_recipe_is_shipped_with_a_card():
         card_bytes = os.path.getsize(os.path.join(folder, presets.CARD_FILE))
         assert card["size_bytes"] == sum(map(os.path.getsize, files)) - card_bytes
         assert "quick" not in card["trained_on"]  # not a smoke-run preset
+        assert card["domain"] == recipe.domain and recipe.domain  # what it knows
 
 
 def test_shipped_presets_fit_the_size_budget():
@@ -86,6 +87,7 @@ def test_cards_meet_their_bars_and_the_summary_lists_them():
             assert card["metrics"][metric] >= bar, (name, metric)
     summary = presets.summary()
     assert all(name in summary for name in presets.list_presets())
+    assert "knows: coloured shapes (circles, squares" in summary
 
 
 def test_unknown_names_are_refused_with_the_list():

@@ -12,6 +12,8 @@ class Recipe:
         name: the preset's name (`Class.from_preset(name)`).
         model_class: the class that loads it.
         description: one line for its card.
+        domain: what the model knows, for its card: the inputs it was made
+            for ("coloured shapes on plain backgrounds; not photographs").
         trained_on: the bundled data and split sizes it was trained on.
         bars: `{metric: lowest value}` the preset must reach on its held-out
             split (checked by the tests on the shipped files).
@@ -36,10 +38,12 @@ class Recipe:
         needs=(),
         weights_dtype=None,
         finish=None,
+        domain="",
     ):
         self.name = name
         self.model_class = model_class
         self.description = description
+        self.domain = domain
         self.trained_on = trained_on
         self._train = train
         self._evaluate = evaluate

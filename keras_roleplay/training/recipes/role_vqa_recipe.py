@@ -182,6 +182,7 @@ ROLE_VQA_RECIPES = [
             _train_judge(language),
             _evaluate_judge(language),
             {"role accuracy, gold answers": 0.9},
+            domain="answers of the five role_vqa roles about coloured-shape scenes",
         )
         for language in ("en", "zh")
     ],
@@ -202,6 +203,8 @@ ROLE_VQA_RECIPES = [
                 "judge role accuracy, generated": 0.9,
             },
             needs=(f"role_judge_vqa_{language}",),
+            domain="questions about the colour, shape, place or count of coloured "
+            "shapes on plain backgrounds; not photographs",
         )
         for language in ("en", "zh")
     ],

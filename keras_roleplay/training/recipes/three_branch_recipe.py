@@ -43,5 +43,7 @@ THREE_BRANCH_RECIPES = [
         _train_classifier,
         _evaluate_classifier,
         {"test accuracy": 0.95},
+        domain="the bundled agreement task: shape images, short texts and "
+        "synthetic tones, one disagreeing",
     ),
 ]
