@@ -65,14 +65,15 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
         capture_output=True,
         text=True,
         timeout=900,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},  # as `make demo` runs it
+        env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "model" in result.stdout and "BLEU-4" in result.stdout
     # Which job runs, and a bar per model with the time left (Keras' Progbar).
     assert "[1/1] role_vqa" in result.stdout
     assert "/epoch - loss:" in result.stdout
-    # TensorFlow's own log lines are in their file, not on the screen.
+    # TensorFlow's own log lines are in their file, not on the screen
+    # (without any TF_CPP_MIN_LOG_LEVEL, as `make demo` runs it).
     log = tmp_path / "results_tensorflow.log"
     assert not re.search(r"^[IWE]0000 ", result.stderr, re.M), result.stderr[:2000]
     assert log.exists()
@@ -100,11 +101,11 @@ def test_quick_demo_trains_and_writes_results(tmp_path):
     )
     assert 0.0 <= vqa["test content accuracy"] <= 1.0
     # The run says its figures are short-training figures, and how long the
-    # job takes; it took no more than that, with room for a slower machine
-    # and the other test worker (measured: QUICK_MEASURED).
-    assert QUICK_NOTE in result.stdout and "(quick: about" in result.stdout
+    # job takes; it took no more than 5x that: a test worker computes on one
+    # thread beside the other worker, and CI machines differ by 2x.
+    assert QUICK_NOTE in result.stdout and "(quick: about 0.7 min)" in result.stdout
     job_seconds = sum(row["seconds"] for row in rows)
-    assert job_seconds <= 2.5 * 60 * QUICK_MINUTES["role_vqa"], job_seconds
+    assert job_seconds <= 5 * 60 * QUICK_MINUTES["role_vqa"], job_seconds
 
 
 def test_the_readme_states_the_quick_demos_measured_time():
