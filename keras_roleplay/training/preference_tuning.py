@@ -53,8 +53,7 @@ def sample_preference_pairs(
     """Samples replies, ranks them by `reward`, keeps each context's best and worst.
 
     Args:
-        model: a trained `RoleResponder` (text-only or not: images are not
-            supported here yet).
+        model: a trained text-only `RoleResponder` (image models: not yet).
         contexts: the contexts (strings).
         roles: the role of each context (names), or one for all.
         reward: `reward(texts, batch)` -> one float a text
@@ -68,6 +67,12 @@ def sample_preference_pairs(
         and `"reward_gap"` (the chosen reply's reward minus the rejected
         one's). Contexts whose samples all score the same give no pair.
     """
+    if model.image_shape is not None:
+        raise ValueError(
+            "Preference tuning takes text-only responders for now: this one "
+            f"reads images (image_shape={model.image_shape}). Use "
+            "`fit_reply_rewards`, which takes `images`."
+        )
     contexts = list(contexts)
     if isinstance(roles, (str, int)):
         roles = [roles] * len(contexts)

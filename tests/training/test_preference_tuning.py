@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_roleplay.applications import RoleResponder
 from keras_roleplay.training.preference_tuning import (
     PreferenceBatches,
     fit_reply_preferences,
@@ -90,6 +91,12 @@ def test_bad_settings_are_named():
         PreferenceBatches(model, {"chosen": []})
     with pytest.raises(ValueError, match="beta"):
         PreferenceBatches(model, {"chosen": ["a"]}, beta=0)
+    seeing = RoleResponder.from_dialogues(
+        CONTEXTS, roles=["pirate"], image_shape=(16, 16, 3), sequence_length=8,
+        hidden_dim=8, num_heads=2, num_layers=1, cnn_filters=(4,),
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="text-only"):
+        sample_preference_pairs(seeing, CONTEXTS, "pirate", _says_ahoy)
 
 
 @pytest.mark.slow
