@@ -440,8 +440,9 @@ def run_role_vqa_zh(quick=False, log=print):
 
 # The demo's Shakespeare network (the preset's is smaller, for the wheel).
 SHAKESPEARE_DEMO_SIZE = dict(vocabulary_size=3000, hidden_dim=128, num_layers=2)
-# The decoding default for dialogue, measured by scripts/measure_reply_samplers.py.
-REPLY_SAMPLING = dict(sampler=TopPSampler(p=0.9, temperature=0.8))
+# The decoding default for dialogue, measured by scripts/measure_reply_samplers.py
+# (a `TopPSampler`'s settings: the sampler is built when a job runs).
+REPLY_SAMPLING = dict(p=0.9, temperature=0.8)
 
 
 def run_shakespeare(quick=False, log=print):
@@ -517,7 +518,7 @@ def run_shakespeare(quick=False, log=print):
                 test["role"],
                 test["reply"],
                 generate_options={
-                    **REPLY_SAMPLING,
+                    "sampler": TopPSampler(**REPLY_SAMPLING),
                     "seed": seed,
                     # A model trained with roles only has no no-role stream
                     # to guide against: it samples plainly.

@@ -99,7 +99,12 @@ def sampler_settings(sampler):
     {'sampler': 'top_p', 'temperature': 0.8, 'p': 0.9, 'k': None}
     """
     sampler = make_sampler(sampler)
-    names = {type(make()): name for name, make in SAMPLERS.items()}
+    names = {
+        GreedySampler: "greedy",
+        BeamSampler: "beam",
+        TopKSampler: "top_k",
+        TopPSampler: "top_p",
+    }
     config = sampler.get_config()
     config.pop("seed", None)
     return {"sampler": names.get(type(sampler), type(sampler).__name__), **config}

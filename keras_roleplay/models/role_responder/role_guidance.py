@@ -31,14 +31,25 @@ DIALOGUE_ROLE_GUIDANCE = 4.0
 # with (role-tuned whole, no role-only stage): 12, measured there (judge
 # 0.181 against 0.223 on real replies, 3 seeds).
 DEMO_ROLE_GUIDANCE = 12.0
-# How dialogue is decoded by default (`role_chat`, the README, tutorial 04,
-# `scripts/measure_shakespeare_replies.py`): nucleus sampling with role
-# guidance; a model with a lexicon also keeps to whole words (`generate`'s
-# default).
-DIALOGUE_DECODING = dict(
-    sampler=TopPSampler(p=0.9, temperature=0.8),
-    role_guidance=DIALOGUE_ROLE_GUIDANCE,
-)
+
+
+def __getattr__(name):
+    """`DIALOGUE_DECODING`: how dialogue is decoded by default (`role_chat`,
+    the README, tutorial 04, `scripts/measure_shakespeare_replies.py`):
+    nucleus sampling (p 0.9, temperature 0.8) with role guidance; a model
+    with a lexicon also keeps to whole words (`generate`'s default).
+
+    Built when read, not on import: a sampler holds a random-state variable,
+    and creating one on import would start TensorFlow's devices before a
+    program could configure them (`tf.config.set_logical_device_configuration`).
+    """
+    if name == "DIALOGUE_DECODING":
+        return dict(
+            sampler=TopPSampler(p=0.9, temperature=0.8),
+            role_guidance=DIALOGUE_ROLE_GUIDANCE,
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # The cache entries of `RoleResponder._start_cache` that the network reads.
 MODEL_CACHE = ("self_caches", "cross_caches", "memory", "memory_mask", "role_bias")
