@@ -44,6 +44,7 @@ from keras_roleplay.training.policy_gradient import (
     run_policy_gradient,
     sequence_log_probs,
 )
+from keras_roleplay.training.reply_reward_tuning import reply_features
 from keras_roleplay.utils.validation import check_positive_int, check_positive_number
 
 
@@ -132,27 +133,18 @@ class PreferenceBatches:
             )
         self.pairs = pairs
         self.features = {
-            side: self._features(pairs["context"], pairs[side], pairs["role"])
-            for side in ("chosen", "rejected")
+            side: self._features(pairs[side]) for side in ("chosen", "rejected")
         }
         self.start = {
             side: sequence_log_probs(model, *self.features[side])
             for side in ("chosen", "rejected")
         }
 
-    def _features(self, contexts, replies, roles):
-        inputs, targets, mask = self.model.preprocessor(
-            {
-                "context": list(contexts),
-                "reply": list(replies),
-                "role": self.model.role_ids(list(roles), count=len(contexts)),
-            }
+    def _features(self, replies):
+        inputs, targets, mask = reply_features(
+            self.model, self.pairs["context"], replies, self.pairs["role"]
         )
-        return (
-            {key: np.asarray(value) for key, value in inputs.items()},
-            np.asarray(targets),
-            np.asarray(mask, "float32"),
-        )
+        return inputs, targets, mask.astype("float32")
 
     def __call__(self, rows):
         """`(inputs, targets, sample_weight, stats)` for the pairs `rows`."""

@@ -50,6 +50,24 @@ from keras_roleplay.utils.sampling import make_sampler
 SAMPLING_SAMPLERS = (TopPSampler, TopKSampler, RandomSampler)
 
 
+def reply_features(model, contexts, replies, roles, images=None):
+    """`(inputs, targets, mask)` as numpy: the replies teacher-forced by `model`.
+
+    What the reward tuners train on and score log-probabilities of: the
+    responder's preprocessor on the texts (roles as names or ids).
+    """
+    features = {
+        "context": list(contexts),
+        "reply": list(replies),
+        "role": model.role_ids(list(roles), count=len(contexts)),
+    }
+    if images is not None:
+        features["image"] = np.asarray(images, "float32")
+    inputs, targets, mask = model.preprocessor(features)
+    inputs = {key: ops.convert_to_numpy(value) for key, value in inputs.items()}
+    return inputs, ops.convert_to_numpy(targets), ops.convert_to_numpy(mask)
+
+
 class ReplyRewardBatches:
     """Builds each step's batch of the responder's reward tuning.
 
@@ -119,16 +137,7 @@ class ReplyRewardBatches:
         self.samples, self.rewards = [], np.zeros(0)
 
     def _features(self, contexts, replies, roles, images):
-        features = {
-            "context": list(contexts),
-            "reply": list(replies),
-            "role": self.model.role_ids(list(roles), count=len(contexts)),
-        }
-        if images is not None:
-            features["image"] = np.asarray(images, "float32")
-        inputs, targets, mask = self.model.preprocessor(features)
-        inputs = {key: ops.convert_to_numpy(value) for key, value in inputs.items()}
-        return inputs, ops.convert_to_numpy(targets), ops.convert_to_numpy(mask)
+        return reply_features(self.model, contexts, replies, roles, images)
 
     def __call__(self, contexts, roles, references=None, images=None):
         """`(inputs, targets, sample_weight, stats)` for one step."""
