@@ -8,6 +8,16 @@ policy gradient of REINFORCE, Williams 1992). Sampling must use the
 current weights, so each step's batch is built just before the step: a
 loop of `train_on_batch` with Keras callbacks, not `fit` over a dataset
 (which would be sampled ahead, by older weights).
+
+The loop resumes exactly: with `training.ExactBackupAndRestore` among the
+callbacks, a run killed at any moment and started again with the same
+arguments restores the weights, the optimizer and the dropout state of
+its last finished epoch and goes on from there; each epoch's example
+order depends on `(seed, epoch)` alone and each step's sampling on
+`(seed, step)`, so the resumed run ends with the weights of the
+uninterrupted one (tested, `tests/training/test_exact_resume.py`). A
+reward that learns as it goes (`AdversarialRoleReward`'s discriminator)
+is not backed up: its state starts again with the run.
 """
 
 import keras
@@ -93,18 +103,22 @@ def run_policy_gradient(
     Args:
         model: the model tuned (compiled here with Adam at `learning_rate`
             and its own default loss).
-        build_batch: `build_batch(rows)` -> `(inputs, targets,
-            sample_weight, stats)` for the examples at the indices `rows`;
-            `stats` is a dict of floats, averaged into the epoch's logs.
+        build_batch: `build_batch(rows, step)` -> `(inputs, targets,
+            sample_weight, stats)` for the examples at the indices `rows`
+            at the run's `step`-th step (counted over epochs, for the
+            sampling seed); `stats` is a dict of floats, averaged into the
+            epoch's logs.
         count: how many examples there are.
         epochs: passes of `steps_per_epoch` steps.
         steps_per_epoch: batches per epoch (default: one pass).
         batch_size: examples a step.
         learning_rate: Adam's learning rate.
-        seed: the example order's seed (reshuffled every epoch).
+        seed: the example order's seed (each epoch's order is drawn from
+            `(seed, epoch)`).
         callbacks: Keras callbacks; one that sets `model.stop_training`
             (`training.TimeBudget`, `EarlyStopping`) ends training after
-            the batch.
+            the batch; `training.ExactBackupAndRestore` makes a killed run
+            resume where its last epoch ended.
 
     Returns:
         A `keras.callbacks.History` of the epochs' mean `loss` and stats.
@@ -119,18 +133,22 @@ def run_policy_gradient(
     callback_list = keras.callbacks.CallbackList(
         [*callbacks, history], model=model, epochs=epochs, steps=steps, verbose=0
     )
-    order = np.random.default_rng(seed)
     model.stop_training = False
+    model._initial_epoch = None
     callback_list.on_train_begin()
-    for epoch in range(epochs):
+    # Where `ExactBackupAndRestore` (like Keras' `BackupAndRestore`) tells
+    # training to start after restoring a backup.
+    initial_epoch = model._initial_epoch or 0
+    model._initial_epoch = None
+    for epoch in range(initial_epoch, epochs):
         callback_list.on_epoch_begin(epoch)
         totals, done = {}, 0
-        indices = order.permutation(count)
+        indices = np.random.default_rng([seed, epoch]).permutation(count)
         for step in range(steps):
             start = (step * batch_size) % count
             rows = np.take(indices, range(start, start + batch_size), mode="wrap")
             callback_list.on_train_batch_begin(step)
-            inputs, targets, weights, stats = build_batch(rows)
+            inputs, targets, weights, stats = build_batch(rows, epoch * steps + step)
             logs = model.train_on_batch(
                 inputs, targets, sample_weight=weights, return_dict=True
             )

@@ -146,8 +146,9 @@ class PreferenceBatches:
         )
         return inputs, targets, mask.astype("float32")
 
-    def __call__(self, rows):
-        """`(inputs, targets, sample_weight, stats)` for the pairs `rows`."""
+    def __call__(self, rows, step=None):
+        """`(inputs, targets, sample_weight, stats)` for the pairs `rows`
+        (`step`, the step's number, is not needed: nothing is sampled)."""
         rows = np.asarray(rows)
         sides = {}
         for side in ("chosen", "rejected"):

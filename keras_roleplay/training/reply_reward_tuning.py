@@ -74,8 +74,8 @@ class ReplyRewardBatches:
     Args:
         model: the `RoleResponder` being tuned.
         reward: `reward(texts, batch)` -> one float a reply; `batch` holds
-            `"context"`, `"role"` (names) and, when given, `"references"`
-            (each reply's gold replies, a list).
+            `"context"`, `"role"` (names), when given `"references"` (each
+            reply's gold replies, a list), and the entries of `reward_data`.
         num_samples: replies sampled a context.
         reference_model: the frozen start, for the KL penalty (or `None`).
         kl_weight: the KL penalty's weight.
@@ -139,9 +139,18 @@ class ReplyRewardBatches:
     def _features(self, contexts, replies, roles, images):
         return reply_features(self.model, contexts, replies, roles, images)
 
-    def __call__(self, contexts, roles, references=None, images=None):
-        """`(inputs, targets, sample_weight, stats)` for one step."""
+    def __call__(
+        self, contexts, roles, references=None, images=None, extras=None, step=None
+    ):
+        """`(inputs, targets, sample_weight, stats)` for one step.
+
+        `extras`: more of what the reward reads, a dict of lists with one
+        entry a context (e.g. a question's type and right answer). `step`:
+        the step's number, for its sampling seed (default: the calls so
+        far).
+        """
         n, k = len(contexts), self.num_samples
+        extras = extras or {}
         if images is not None:
             images = np.asarray(self.model.preprocessor.check_images(images, n))
         repeat = np.repeat(np.arange(n), k)
@@ -151,8 +160,12 @@ class ReplyRewardBatches:
         }
         if references is not None:
             batch["references"] = [references[i] for i in repeat]
-        seed = (self.seed * 1_000_003 + self.steps) % 2**32
-        self.steps += 1
+        batch.update(
+            {key: [values[i] for i in repeat] for key, values in extras.items()}
+        )
+        step = self.steps if step is None else int(step)
+        self.steps = step + 1
+        seed = (self.seed * 1_000_003 + step) % 2**32
         sampled = self.model.generate(
             batch["context"],
             role=batch["role"],
@@ -172,7 +185,7 @@ class ReplyRewardBatches:
                 sampler="greedy",
                 truncate_context=True,
             )
-            own = {"context": list(contexts), "role": list(roles)}
+            own = {"context": list(contexts), "role": list(roles), **extras}
             if references is not None:
                 own["references"] = list(references)
             greedy_rewards = np.asarray(self.reward(greedy, own), "float64")
@@ -219,6 +232,7 @@ def fit_reply_rewards(
     reward,
     references=None,
     images=None,
+    reward_data=None,
     epochs=1,
     steps_per_epoch=None,
     batch_size=16,
@@ -243,6 +257,10 @@ def fit_reply_rewards(
         references: optional gold replies, one (or a list) a context: for
             rewards that compare and for `teacher_forcing`.
         images: their images, for an image model.
+        reward_data: more of what `reward` reads, a dict of sequences with
+            one entry a context; each sampled reply's `batch` holds its
+            context's entries (e.g. `{"type": ..., "truth": ...}` for
+            `rewards.AnswerContentReward`).
         epochs, steps_per_epoch, batch_size, learning_rate, seed,
             callbacks: as `training.policy_gradient.run_policy_gradient`.
         num_samples: replies sampled a context.
@@ -270,6 +288,18 @@ def fit_reply_rewards(
             f"`references` must have one entry a context ({len(contexts)}). "
             f"Received: {len(references)}"
         )
+    reward_data = dict(reward_data or {})
+    for key, values in reward_data.items():
+        if key in ("context", "role", "references"):
+            raise ValueError(
+                f"`reward_data` may not hold {key!r}: the batch has its own "
+                "(use a new name). Received keys: " + repr(list(reward_data))
+            )
+        if len(values) != len(contexts):
+            raise ValueError(
+                f"`reward_data[{key!r}]` must have one entry a context "
+                f"({len(contexts)}). Received: {len(values)} entries"
+            )
     model.role_ids(roles, count=len(roles))  # unknown roles named now
     batches = ReplyRewardBatches(
         model,
@@ -284,12 +314,14 @@ def fit_reply_rewards(
     )
     images = None if images is None else np.asarray(images)
 
-    def build_batch(rows):
+    def build_batch(rows, step):
         return batches(
             [contexts[i] for i in rows],
             [roles[i] for i in rows],
             None if references is None else [references[i] for i in rows],
             None if images is None else images[rows],
+            {key: [values[i] for i in rows] for key, values in reward_data.items()},
+            step=step,
         )
 
     return run_policy_gradient(

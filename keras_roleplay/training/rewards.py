@@ -13,6 +13,9 @@ Rewards add up: `WeightedRewards({reward: weight, ...})` is a reward.
 - `RepetitionPenalty()`: minus the share of repeated word bigrams;
 - `RoleJudgeReward(judge)`: the probability a `RoleJudge` gives the role
   each reply was written for (`batch["role"]`): the role heard;
+- `AnswerContentReward()`: 1 for a role-play VQA answer that states the
+  right value (`datasets.role_vqa.answer_is_correct`), else 0: the content
+  right;
 - `WeightedRewards`: a weighted sum of rewards.
 
 Example:
@@ -30,7 +33,9 @@ from collections import Counter
 
 import numpy as np
 
+from keras_roleplay.datasets.role_vqa import answer_is_correct
 from keras_roleplay.metrics.cider import CiderD, caption_words
+from keras_roleplay.utils.validation import check_choice
 
 
 def _references(batch, count):
@@ -209,3 +214,48 @@ class RoleJudgeReward:
 
     def __repr__(self):
         return f"RoleJudgeReward({self.judge.name})"
+
+
+class AnswerContentReward:
+    """1 for an answer that states the right value and no wrong one, else 0.
+
+    The content reward of role-play VQA: `datasets.role_vqa.answer_is_correct`
+    on each answer, with its question's type and right value read from the
+    batch (`batch["type"]`, `batch["truth"]`: pass them to
+    `training.fit_reply_rewards` as `reward_data`). Whatever the role adds
+    ("good question !") neither helps nor hurts.
+
+    Args:
+        language: `"en"` or `"zh"`.
+
+    Example:
+
+    >>> reward = AnswerContentReward()
+    >>> reward(["the circle is red .", "the circle is red or blue ."],
+    ...        {"type": ["colour", "colour"], "truth": ["red", "red"]}).tolist()
+    [1.0, 0.0]
+    """
+
+    def __init__(self, language="en"):
+        self.language = check_choice("language", language, ("en", "zh"))
+
+    def __call__(self, texts, batch):
+        fields = [
+            batch.get(key) if isinstance(batch, dict) else None
+            for key in ("type", "truth")
+        ]
+        if any(field is None or len(field) != len(texts) for field in fields):
+            raise ValueError(
+                'AnswerContentReward needs `batch["type"]` and `batch["truth"]`, '
+                f"one entry a text ({len(texts)}): pass them as "
+                '`reward_data={"type": ..., "truth": ...}`.'
+            )
+        return np.array(
+            [
+                float(answer_is_correct(text, kind, truth, self.language))
+                for text, kind, truth in zip(texts, *fields, strict=True)
+            ]
+        )
+
+    def __repr__(self):
+        return f"AnswerContentReward(language={self.language!r})"

@@ -84,7 +84,8 @@ class SelfCriticalBatches:
             with `"mean"`, 1.30 -> 1.29 with `"greedy"`, whose samples
             mostly scored below the greedy caption (0.69 against 1.26), so
             nearly every sample was pushed down.
-        seed: the sampler's seed.
+        seed: the sampling's seed (each step draws from `seed` and its
+            step number, so a run is repeatable and the steps differ).
     """
 
     def __init__(
@@ -111,12 +112,18 @@ class SelfCriticalBatches:
         ) = check_tuning_settings(
             num_samples, kl_weight, reference_model, teacher_forcing, baseline, "image"
         )
-        # One sampler object: the compiled decoding function is made once,
-        # and its seed generator advances from call to call.
-        self.sampler = keras_hub.samplers.RandomSampler(seed=seed)
+        self.sampler = keras_hub.samplers.RandomSampler()
+        self.seed = int(seed)
+        self.steps = 0
 
-    def __call__(self, images, references):
-        """`(inputs, targets, sample_weight, stats)` for one step."""
+    def __call__(self, images, references, step=None):
+        """`(inputs, targets, sample_weight, stats)` for one step.
+
+        `step`: the step's number, for its sampling seed (default: the
+        calls so far).
+        """
+        step = self.steps if step is None else int(step)
+        self.steps = step + 1
         # Images of another size are resized to the model's, as `generate` does.
         images = np.asarray(self.model.preprocessor.resize(images), "float32")
         n, k = len(images), self.num_samples
@@ -130,7 +137,11 @@ class SelfCriticalBatches:
         )
         repeated = np.repeat(images, k, axis=0)
         sampled = self.model.generate(
-            repeated, max_length=length, sampler=self.sampler, detokenize=False
+            repeated,
+            max_length=length,
+            sampler=self.sampler,
+            seed=(self.seed * 1_000_003 + step) % 2**32,
+            detokenize=False,
         )
         repeated_references = [refs for refs in references for _ in range(k)]
         sample_rewards = np.asarray(
@@ -235,7 +246,9 @@ def fit_self_critical(
     )
     return run_policy_gradient(
         model,
-        lambda rows: batches(images[rows], [references[i] for i in rows]),
+        lambda rows, step: batches(
+            images[rows], [references[i] for i in rows], step=step
+        ),
         len(images),
         epochs=epochs,
         steps_per_epoch=steps_per_epoch,

@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FAMILIES = ["classifier", "captioner", "responder"]
+FAMILIES = [
+    "classifier",
+    "captioner",
+    "responder",
+    "captioner_scst",
+    "responder_reward",
+]
 
 
 def _worker(out, mode):
