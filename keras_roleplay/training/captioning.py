@@ -6,12 +6,26 @@ import keras
 from keras_roleplay.data.captions import caption_lists
 from keras_roleplay.models.vgg16_lstm_captioner import ReferenceGroupTrainer
 from keras_roleplay.training.exact_backup import ExactBackupAndRestore
+from keras_roleplay.training.rewards import BleuReward, CiderDReward
+from keras_roleplay.training.self_critical import fit_self_critical
 from keras_roleplay.training.time_budget import TimeBudget, warmup_cosine_schedule
 from keras_roleplay.utils.compiling import compile_token_defaults
 from keras_roleplay.utils.validation import check_positive_int, check_positive_number
 
 # Enough epochs that a budget, not the epoch count, ends a budgeted run.
 BUDGETED_EPOCHS = 100_000
+
+# What `then_reward` tunes with unless `reward_settings` says otherwise: the
+# settings of `benchmarks/captioner_reward_tuning.py`, where 180 s of SCST
+# beat 180 s more teacher forcing by 5.2% held-out CIDEr-D.
+REWARD_DEFAULTS = dict(
+    epochs=1, batch_size=16, num_samples=5, learning_rate=1e-4, baseline="mean"
+)
+REWARD_SETTINGS = (
+    "epochs", "steps_per_epoch", "batch_size", "num_samples", "learning_rate",
+    "kl_weight", "teacher_forcing", "baseline", "seed", "callbacks",
+    "time_budget", "language",
+)  # fmt: skip
 
 # "auto" groups the references of an image when padding every image to the
 # most references wastes at most this share of the decoded captions.
@@ -58,6 +72,8 @@ def fit_captioner(
     callbacks=None,
     backup_dir=None,
     group_references="auto",
+    then_reward=None,
+    reward_settings=None,
 ):
     """Compiles and fits a `VGG16LSTMCaptioner` on images and their captions.
 
@@ -73,7 +89,11 @@ def fit_captioner(
       `CosineDecay` over `epochs` x batches; with `time_budget`, the same
       curve over the budget's seconds, `TimeBudget`), as the responder's
       recipe has;
-    - the masked loss and token accuracy of `model.compile()`.
+    - the masked loss and token accuracy of `model.compile()`;
+    - optionally, `then_reward`: self-critical sequence training after the
+      teacher forcing (`training.fit_self_critical`, Rennie et al. 2017),
+      on the same images and references, with a CIDEr-D reward
+      (`"cider"`), BLEU-4 (`"bleu"`) or a reward of your own.
 
     Measured by `benchmarks/captioner_budget.py --seeds 3` (paraphrased
     scenes, 420 s on 2 cores of an AMD EPYC with bf16, 32x32 input, VGG16
@@ -111,10 +131,31 @@ def fit_captioner(
             that weighs nothing) or `False` (one pair per example). Then the
             callbacks' `self.model` is the `ReferenceGroupTrainer`, which
             shares the model's weights.
+        then_reward: `None` (teacher forcing only), `"cider"` (then
+            self-critical training with CIDEr-D against each image's
+            references, document frequencies of all of them, as Rennie et
+            al.), `"bleu"` (sentence BLEU-4), or a reward
+            `reward(texts, batch)` (`training.rewards`). Measured on the
+            paraphrased scenes (`benchmarks/captioner_reward_tuning.py`, 3
+            seeds): 180 s of it after 300 s of teacher forcing gave
+            held-out CIDEr-D 2.804 and BLEU-4 0.536, against 2.664 and
+            0.512 for 180 s more teacher forcing.
+        reward_settings: a dict of `fit_self_critical`'s settings for
+            that stage (`epochs`, `steps_per_epoch`, `batch_size`,
+            `num_samples`, `learning_rate`, `kl_weight`,
+            `teacher_forcing`, `baseline`, `seed`, `callbacks`), plus
+            `time_budget` (its seconds; then `epochs` is a most) and
+            `language` (`"en"` or `"zh"`, for `"cider"` and `"bleu"`).
+            Defaults: `REWARD_DEFAULTS` (one pass, 16 images x 5 samples a
+            step, Adam at 1e-4), `seed` as above, no callbacks (those of
+            the teacher forcing watch its own logs).
 
     Returns:
-        The `keras.callbacks.History` of `fit`. The model is compiled with
-        the optimizer that trained it, so `model.evaluate` works after.
+        The `keras.callbacks.History` of `fit`; with `then_reward`,
+        `(history, reward_history)`, the second from `fit_self_critical`
+        (each epoch's `sample_reward`, `greedy_reward`, `kl`...). The model
+        is compiled with the optimizer that trained it last, so
+        `model.evaluate` works after.
 
     Example:
 
@@ -129,6 +170,7 @@ def fit_captioner(
     >>> len(history.history["loss"])
     2
     """
+    reward, reward_settings = _reward_stage(then_reward, reward_settings, captions)
     if backup_dir is not None and time_budget is not None:
         raise ValueError(
             "`backup_dir` resumes runs of a fixed number of epochs; a run under "
@@ -178,10 +220,57 @@ def fit_captioner(
         # The task's "auto" loss and metrics, on the trainer's outputs.
         loss, metrics, options = compile_token_defaults("auto", "auto", {})
         trainer.compile(optimizer=optimizer, loss=loss, metrics=metrics, **options)
-    return trainer.fit(
+    history = trainer.fit(
         data,
         validation_data=validation_data,
         epochs=epochs,
         callbacks=callbacks,
         verbose=verbose,
+    )
+    if reward is None:
+        return history
+    stage_callbacks = list(reward_settings.pop("callbacks", None) or [])
+    seconds = reward_settings.pop("time_budget", None)
+    if seconds is not None:
+        seconds = check_positive_number("reward_settings['time_budget']", seconds)
+        stage_callbacks.insert(0, TimeBudget(seconds))
+        reward_settings.setdefault("epochs", BUDGETED_EPOCHS)
+    reward_settings = {"seed": seed, **REWARD_DEFAULTS, **reward_settings}
+    reward_history = fit_self_critical(
+        model,
+        images,
+        caption_lists(captions),
+        reward,
+        callbacks=stage_callbacks,
+        **reward_settings,
+    )
+    return history, reward_history
+
+
+def _reward_stage(then_reward, reward_settings, captions):
+    """`then_reward` and `reward_settings` checked: `(reward or None, settings)`."""
+    settings = dict(reward_settings or {})
+    unknown = sorted(set(settings) - set(REWARD_SETTINGS))
+    if unknown:
+        raise ValueError(
+            f"`reward_settings` takes {list(REWARD_SETTINGS)}. Received "
+            f"unknown keys: {unknown}"
+        )
+    if then_reward is None:
+        if settings:
+            raise ValueError(
+                "`reward_settings` needs `then_reward` (the reward to tune "
+                f"with). Received: reward_settings={reward_settings!r}"
+            )
+        return None, settings
+    language = settings.pop("language", "en")
+    if callable(then_reward):
+        return then_reward, settings
+    if then_reward == "cider":
+        return CiderDReward(caption_lists(captions), language=language), settings
+    if then_reward == "bleu":
+        return BleuReward(language=language), settings
+    raise ValueError(
+        '`then_reward` must be None, "cider", "bleu" or a reward callable '
+        f"`reward(texts, batch)`. Received: then_reward={then_reward!r}"
     )

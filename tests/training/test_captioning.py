@@ -120,3 +120,57 @@ def test_fit_captioner_bad_arguments(scenes):
         fit_captioner(
             model, scenes["image"], scenes["captions"], group_references="yes"
         )
+
+
+def test_fit_captioner_then_reward_tunes_on_the_same_references(scenes):
+    keras.utils.set_random_seed(0)
+    model = _tiny_captioner(scenes)
+    seen = []
+
+    def says_blue(texts, batch):
+        seen.extend(batch["references"])
+        return np.array([float("blue" in t.split()) for t in texts])
+
+    history, reward_history = fit_captioner(
+        model, scenes["image"], scenes["captions"], epochs=1,
+        then_reward=says_blue,
+        reward_settings=dict(epochs=2, steps_per_epoch=2, batch_size=4,
+                             num_samples=2),
+    )  # fmt: skip
+    assert len(history.history["loss"]) == 1
+    assert len(reward_history.history["sample_reward"]) == 2
+    # 2 epochs x 2 steps x 4 images x (2 samples + the greedy caption,
+    # scored for the logs), each with its image's own references (3
+    # captions of the training set).
+    assert len(seen) == 48
+    training = [list(c) for c in scenes["captions"]]
+    assert all(list(refs) in training and len(refs) == 3 for refs in seen)
+    # The reward stage stepped: Adam's counter is its 4 steps.
+    assert int(model.optimizer.iterations) == 4
+
+
+def test_fit_captioner_then_cider_under_a_time_budget(scenes):
+    model = _tiny_captioner(scenes)
+    start = time.perf_counter()
+    _, reward_history = fit_captioner(
+        model, scenes["image"][:16], scenes["captions"][:16], epochs=1,
+        then_reward="cider",
+        reward_settings=dict(time_budget=3, batch_size=4, num_samples=2),
+    )  # fmt: skip
+    # Ended by the 3-s budget: with it, the stage's epochs are unbounded.
+    assert time.perf_counter() - start < 90
+    rewards = reward_history.history["sample_reward"]
+    assert rewards and all(np.isfinite(rewards)) and min(rewards) >= 0
+
+
+def test_fit_captioner_then_reward_bad_arguments(scenes):
+    model = _tiny_captioner(scenes)
+    args = (model, scenes["image"], scenes["captions"])
+    with pytest.raises(ValueError, match='then_reward.*"cider".*Received.*meteor'):
+        fit_captioner(*args, then_reward="meteor")
+    with pytest.raises(ValueError, match=r"unknown keys: \['lr'\]"):
+        fit_captioner(*args, then_reward="cider", reward_settings={"lr": 1e-4})
+    with pytest.raises(ValueError, match="needs `then_reward`"):
+        fit_captioner(*args, reward_settings={"epochs": 2})
+    with pytest.raises(ValueError, match="language"):
+        fit_captioner(*args, then_reward="cider", reward_settings={"language": "fr"})
