@@ -24,7 +24,6 @@ SCST's CIDEr-D is at least 5% above teacher forcing's with BLEU-4 not lower.
 
 import argparse
 import json
-import time
 
 import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 
@@ -32,22 +31,13 @@ import keras_roleplay  # noqa: F401  (first: TensorFlow starts quietly)
 import keras
 import numpy as np
 
-from keras_roleplay.applications import VGG16LSTMCaptioner
 from keras_roleplay.datasets import paraphrased_scenes
-from keras_roleplay.metrics import caption_bleu, caption_cider_d
-from keras_roleplay.training import TimeBudget, fit_captioner, fit_self_critical
-from keras_roleplay.training.rewards import CiderDReward
+from keras_roleplay.training import fit_captioner
+from keras_roleplay.training.reward_comparison import (
+    compare_caption_tuning,
+    scenes_captioner,
+)
 from keras_roleplay.utils.mixed_precision import dtype_policy
-
-
-def held_out(model, test):
-    references = [list(c) for c in test["captions"]]
-    captions = model.generate(test["image"])
-    return {
-        "CIDEr-D": round(caption_cider_d(references, captions), 4),
-        "BLEU-4": round(caption_bleu(references, captions)["bleu_4"], 4),
-        "distinct": len(set(captions)),
-    }
 
 
 def main():
@@ -63,19 +53,11 @@ def main():
     args = parser.parse_args()
 
     train, test = paraphrased_scenes.load_data()
-    references = [list(c) for c in train["captions"]]
-    reward = CiderDReward(references)
     rows = []
     with dtype_policy(args.dtype):
         for seed in range(args.seeds):
             keras.utils.set_random_seed(seed)
-            model = VGG16LSTMCaptioner.from_captions(
-                train["captions"],
-                vocabulary_size=400,
-                sequence_length=20,
-                image_shape=(32, 32, 3),
-                feature_layer="block3_conv3",
-            )
+            model = scenes_captioner(train["captions"])
             fit_captioner(
                 model,
                 train["image"],
@@ -83,49 +65,19 @@ def main():
                 time_budget=args.start_budget,
                 seed=seed,
             )
-            start_weights = model.get_weights()
-            row = {"seed": seed, "start": held_out(model, test)}
-
-            keras.utils.set_random_seed(seed)
-            began = time.perf_counter()
-            history = fit_captioner(
-                model,
-                train["image"],
-                train["captions"],
-                time_budget=args.budget,
-                peak_learning_rate=args.teacher_forcing_rate,
-                seed=seed,
-            )
-            row["teacher forcing"] = {
-                **held_out(model, test),
-                "seconds": round(time.perf_counter() - began),
-                "epochs": len(history.epoch),
-            }
-
-            model.set_weights(start_weights)
-            keras.utils.set_random_seed(seed)
-            budget = TimeBudget(args.budget)
-            began = time.perf_counter()
-            history = fit_self_critical(
-                model,
-                train["image"],
-                references,
-                reward,
-                epochs=100_000,
-                steps_per_epoch=20,
-                batch_size=args.batch_size,
-                num_samples=args.samples,
-                learning_rate=args.scst_rate,
-                seed=seed,
-                callbacks=[budget],
-            )
-            row["self-critical"] = {
-                **held_out(model, test),
-                "seconds": round(time.perf_counter() - began),
-                "steps": budget.steps,
-                "training greedy reward": [
-                    round(v, 3) for v in history.history["greedy_reward"]
-                ],
+            row = {
+                "seed": seed,
+                **compare_caption_tuning(
+                    model,
+                    train,
+                    test,
+                    args.budget,
+                    teacher_forcing_rate=args.teacher_forcing_rate,
+                    reward_rate=args.scst_rate,
+                    num_samples=args.samples,
+                    batch_size=args.batch_size,
+                    seed=seed,
+                ),
             }
             rows.append(row)
             print(json.dumps(row), flush=True)

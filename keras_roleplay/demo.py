@@ -20,14 +20,20 @@ from keras_hub.samplers import TopPSampler
 from keras_roleplay.applications import (
     DualEncoder,
     MultimodalPretrainer,
+    RoleResponder,
     ThreeBranchClassifier,
     VGG16LSTMCaptioner,
 )
 from keras_roleplay.datasets import (
     multimodal_agreement,
+    paraphrased_scenes,
     role_vqa,
     shakespeare,
     shapes_captions,
+)
+from keras_roleplay.datasets.role_vqa_phrasings import (
+    HELD_OUT_FAMILIES,
+    TRAINING_FAMILIES,
 )
 from keras_roleplay.metrics import (
     caption_bleu,
@@ -59,6 +65,11 @@ from keras_roleplay.training.recipes import (
     shakespeare_judge,
     shakespeare_responder,
     shakespeare_scores,
+)
+from keras_roleplay.training.reward_comparison import (
+    compare_answer_tuning,
+    compare_caption_tuning,
+    scenes_captioner,
 )
 from keras_roleplay.utils.machine import describe_machine
 from keras_roleplay.utils.mixed_precision import dtype_policy
@@ -660,6 +671,97 @@ def _new_roles(model, train, validation, test, quick):
     return rows
 
 
+# Seconds of the reward-tuning job: the captioner's teacher forcing before
+# the comparison, then each arm of both comparisons.
+REWARD_SECONDS = {"start": 300, "arm": 120}
+REWARD_SECONDS_QUICK = {"start": 30, "arm": 10}
+
+
+def run_reward_tuning(quick=False, log=print):
+    """Reward tuning against as many more seconds of teacher forcing.
+
+    Both generating models, each from trained weights, N more seconds of
+    teacher forcing or N seconds of reward tuning
+    (`training.reward_comparison`):
+
+    - the captioner on the paraphrased scenes (three paraphrases a scene,
+      another renderer than the shapes job's): teacher forcing first, then
+      self-critical training with a CIDEr-D reward (Rennie et al. 2017);
+      held-out CIDEr-D and BLEU-4 of greedy captions;
+    - the `role_vqa_en` preset (teacher-forced on four question phrasing
+      families), tuned with the content reward (an answer is worth 1 when
+      it states the right colour, shape, place or count) on fresh scenes
+      asked in those families; content accuracy on questions in the two
+      held-out families, wordings no training question uses.
+
+    One seed each; `benchmarks/captioner_reward_tuning.py` and
+    `benchmarks/role_vqa_content_reward.py` run three.
+    """
+    seconds = REWARD_SECONDS_QUICK if quick else REWARD_SECONDS
+    arm = seconds["arm"]
+    sizes = dict(num_train=300, num_test=100) if quick else {}
+    train, test = paraphrased_scenes.load_data(**sizes)
+    name = "VGG16LSTMCaptioner[paraphrased scenes]"
+    with dtype_policy("auto"):
+        keras.utils.set_random_seed(0)
+        model = scenes_captioner(train["captions"])
+        log(f"  {name}: {seconds['start']} s of teacher forcing, then {arm} s more")
+        log(f"  of teacher forcing or {arm} s of SCST (CIDEr-D reward)")
+        fit_captioner(
+            model, train["image"], train["captions"], time_budget=seconds["start"]
+        )
+        captions = compare_caption_tuning(model, train, test, arm)
+    rows = []
+    for label, key in (
+        (f"after {seconds['start']} s teacher forcing", "start"),
+        (f"+ {arm} s teacher forcing", "teacher forcing"),
+        (f"+ {arm} s SCST", "self-critical"),
+    ):
+        for metric in ("CIDEr-D", "BLEU-4"):
+            rows.append(
+                _row(
+                    name,
+                    f"held-out {metric}, {label}",
+                    captions[key][metric],
+                    captions[key].get("seconds", 0.0) if metric == "CIDEr-D" else 0,
+                )
+            )
+
+    name = "RoleResponder[role_vqa_en preset]"
+    log(f"  {name}: {arm} s more teacher forcing or {arm} s of the content reward")
+    tuning = role_vqa.generate_examples(
+        200 if quick else 2000,
+        image_size=64,
+        seed=100,
+        phrasings=TRAINING_FAMILIES,
+    )
+    held_out = role_vqa.generate_examples(
+        100 if quick else 300, image_size=64, seed=2, phrasings=HELD_OUT_FAMILIES
+    )
+    answers = compare_answer_tuning(
+        lambda: RoleResponder.from_preset("role_vqa_en"),
+        tuning,
+        {"held-out phrasings": held_out},
+        arm,
+    )
+    for label, key in (
+        ("as shipped", "start"),
+        (f"+ {arm} s teacher forcing", "teacher forcing"),
+        (f"+ {arm} s content reward", "content reward"),
+    ):
+        rows.append(
+            _row(
+                name,
+                f"content accuracy, held-out phrasings, {label}",
+                answers[key]["held-out phrasings"],
+                answers[key].get("seconds", 0.0),
+            )
+        )
+    for row in rows:
+        log(f"  {row['model']} {row['metric']}: {row['value']:.4f}")
+    return rows
+
+
 JOBS = {
     "three_branch": run_three_branch,
     "captioner": run_captioner,
@@ -667,6 +769,7 @@ JOBS = {
     "role_vqa": run_role_vqa,
     "role_vqa_zh": run_role_vqa_zh,
     "shakespeare": run_shakespeare,
+    "reward_tuning": run_reward_tuning,
 }
 
 # Minutes each job takes with --quick on 2 CPU cores with nothing else
@@ -679,6 +782,7 @@ QUICK_MINUTES = {
     "role_vqa": 0.69,
     "role_vqa_zh": 0.76,
     "shakespeare": 1.68,
+    "reward_tuning": 1.5,
 }
 QUICK_MEASURED = "measured on 2 cores of an AMD EPYC, 6.4 minutes with the start-up"
 QUICK_NOTE = (

@@ -6,12 +6,19 @@ import sys
 
 import pytest
 
-from keras_roleplay.datasets import shakespeare, shapes_captions
+from keras_roleplay import demo
+from keras_roleplay.datasets import (
+    paraphrased_scenes,
+    role_vqa,
+    shakespeare,
+    shapes_captions,
+)
 from keras_roleplay.demo import (
     QUICK_MINUTES,
     QUICK_NOTE,
     format_table,
     run_captioner,
+    run_reward_tuning,
     run_shakespeare,
 )
 from keras_roleplay.training.recipes import shakespeare_recipe
@@ -203,3 +210,44 @@ def test_shakespeare_job_on_a_few_speeches(monkeypatch):
     ]
     assert all(1 < value < 3000 for value in new_roles.values())
     assert lines[-1].startswith("  e.g. [")
+
+
+def test_reward_tuning_job_on_a_few_scenes(monkeypatch):
+    """The demo's reward-tuning job end to end: 40 captioned scenes, 24
+    questions to tune on, 30 held out, a few seconds an arm."""
+    load_data, generate_examples = (
+        paraphrased_scenes.load_data,
+        role_vqa.generate_examples,
+    )
+    monkeypatch.setattr(
+        paraphrased_scenes,
+        "load_data",
+        lambda **kwargs: load_data(num_train=40, num_test=10, image_size=32),
+    )
+    monkeypatch.setattr(
+        role_vqa,
+        "generate_examples",
+        lambda n, **kwargs: generate_examples(min(n, 24 if n == 200 else 30), **kwargs),
+    )
+    monkeypatch.setattr(demo, "REWARD_SECONDS_QUICK", {"start": 4, "arm": 3})
+    lines = []
+    rows = run_reward_tuning(quick=True, log=lines.append)
+    values = {(row["model"].split("[")[0], row["metric"]): row for row in rows}
+    captioner, responder = "VGG16LSTMCaptioner", "RoleResponder"
+    assert len(rows) == 9
+    for label in ("after 4 s teacher forcing", "+ 3 s teacher forcing", "+ 3 s SCST"):
+        assert values[captioner, f"held-out CIDEr-D, {label}"]["value"] >= 0
+        assert 0 <= values[captioner, f"held-out BLEU-4, {label}"]["value"] <= 1
+    for label in ("+ 3 s teacher forcing", "+ 3 s SCST"):
+        # Each arm ran its budget (the first batch may overrun it).
+        assert values[captioner, f"held-out CIDEr-D, {label}"]["seconds"] >= 3
+    accuracy = {
+        label: values[responder, f"content accuracy, held-out phrasings, {label}"]
+        for label in ("as shipped", "+ 3 s teacher forcing", "+ 3 s content reward")
+    }
+    # The shipped preset answers most held-out questions right (0.887 on the
+    # card's 300); 30 of them here.
+    assert accuracy["as shipped"]["value"] >= 0.6
+    assert all(0 <= row["value"] <= 1 for row in accuracy.values())
+    assert accuracy["+ 3 s content reward"]["seconds"] >= 3
+    assert lines[-1].startswith("  RoleResponder[role_vqa_en preset] content accuracy")

@@ -4,7 +4,9 @@ role (MAML), a responder from your own dialogue file, the captioner's and
 the dual encoder's fits, reward tuning (self-critical sequence training of
 the captioner, the responder's replies on a role judge's reward:
 `rewards`; or on a discriminator's, retrained as the replies change:
-`adversarial_reward`; DPO on ranked pairs of replies: `preference_tuning`)."""
+`adversarial_reward`; DPO on ranked pairs of replies: `preference_tuning`;
+role-play VQA answers on their content; each against as many seconds more
+of teacher forcing: `reward_comparison`)."""
 
 from keras_roleplay.training.adversarial_reward import (
     GENERATED,
@@ -35,6 +37,10 @@ from keras_roleplay.training.reply_reward_tuning import (
     ReplyRewardBatches,
     fit_reply_rewards,
 )
+from keras_roleplay.training.reward_comparison import (
+    compare_answer_tuning,
+    compare_caption_tuning,
+)
 from keras_roleplay.training.role_adaptation_comparison import (
     compare_role_adaptation,
     summarize_role_adaptation,
@@ -64,6 +70,8 @@ __all__ = [
     "SelfCriticalBatches",
     "adapt_to_role",
     "add_roles",
+    "compare_answer_tuning",
+    "compare_caption_tuning",
     "compare_role_adaptation",
     "meta_learn_role_start",
     "only_roles_trainable",
