@@ -57,6 +57,17 @@ SMALL = {
         "NUM_CAPTION_IMAGES": 60,
         "CAPTION_EPOCHS": 2,
     },
+    "06_reward_tuning.ipynb": {
+        "NUM_TRAIN_SCENES": 120,
+        "NUM_TEST_SCENES": 30,
+        "START_SECONDS": 10,
+        "ARM_SECONDS": 4,
+        "JUDGE_EPOCHS": 1,
+        "TUNE_SECONDS": 8,
+        "STEPS_PER_EPOCH": 1,
+        "PROBE_SPEECHES": 8,
+        "TEST_SPEECHES": 24,
+    },
 }
 
 
@@ -164,6 +175,11 @@ class TestPretrainingAndNewRolesTutorial(_Tutorial):
 @pytest.mark.slow
 class TestYourOwnCharactersTutorial(_Tutorial):
     NOTEBOOK = "05_your_own_characters.ipynb"
+
+
+@pytest.mark.slow
+class TestRewardTuningTutorial(_Tutorial):
+    NOTEBOOK = "06_reward_tuning.ipynb"
 
 
 def test_every_tutorial_is_run_with_small_settings():
