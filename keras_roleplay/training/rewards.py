@@ -13,6 +13,9 @@ Rewards add up: `WeightedRewards({reward: weight, ...})` is a reward.
 - `RepetitionPenalty()`: minus the share of repeated word bigrams;
 - `RoleJudgeReward(judge)`: the probability a `RoleJudge` gives the role
   each reply was written for (`batch["role"]`): the role heard;
+- `FluencyReward(texts)`: the mean log-probability of a text's words
+  under a word n-gram model of `texts` (interpolated Kneser-Ney): fluency
+  judged by a model other than the one tuned;
 - `AnswerContentReward()`: 1 for a role-play VQA answer that states the
   right value (`datasets.role_vqa.answer_is_correct`), else 0: the content
   right;
@@ -35,6 +38,7 @@ import numpy as np
 
 from keras_roleplay.datasets.role_vqa import answer_is_correct
 from keras_roleplay.metrics.cider import CiderD, caption_words
+from keras_roleplay.metrics.ngram_fluency import KneserNeyLanguageModel
 from keras_roleplay.utils.validation import check_choice
 
 
@@ -259,3 +263,48 @@ class AnswerContentReward:
 
     def __repr__(self):
         return f"AnswerContentReward(language={self.language!r})"
+
+
+class FluencyReward:
+    """The mean log-probability of each text's words under a word n-gram model.
+
+    A fluency reward that the tuned model cannot game by finding its own
+    replies likely: an interpolated Kneser-Ney trigram model of a corpus
+    (`metrics.KneserNeyLanguageModel`, e.g. the training replies) scores
+    each text's words and its end, and the reward is their mean natural
+    log-probability (higher: more like the corpus). Weigh it beside a role
+    or content reward (`WeightedRewards`) so that replies keep to the
+    language while they move towards the role; its scale is a few nats, so
+    weights of 0.05 to 0.2 keep it a tie-breaker.
+
+    Args:
+        texts: the corpus (a list of strings), or a fitted
+            `KneserNeyLanguageModel`.
+        order: the n-gram order, when `texts` are given.
+
+    Example:
+
+    >>> reward = FluencyReward(["my good lord .", "good night , my lord ."])
+    >>> scores = reward(["my good lord .", "lord my . good"], {})
+    >>> bool(scores[0] > scores[1])
+    True
+    """
+
+    def __init__(self, texts, order=3):
+        if isinstance(texts, KneserNeyLanguageModel):
+            self.language_model = texts
+        elif isinstance(texts, str) or not hasattr(texts, "__iter__"):
+            raise TypeError(
+                "`texts` must be a list of strings or a KneserNeyLanguageModel. "
+                f"Received: texts={texts!r:.60}"
+            )
+        else:
+            self.language_model = KneserNeyLanguageModel(list(texts), order=order)
+
+    def __call__(self, texts, batch=None):
+        return np.array(
+            [np.mean(self.language_model.log_likelihoods(t)) for t in texts]
+        )
+
+    def __repr__(self):
+        return f"FluencyReward(order={self.language_model.order})"

@@ -11,7 +11,11 @@ from keras_roleplay.training.reply_reward_tuning import (
     ReplyRewardBatches,
     fit_reply_rewards,
 )
-from keras_roleplay.training.rewards import AnswerContentReward, RoleJudgeReward
+from keras_roleplay.training.rewards import (
+    AnswerContentReward,
+    FluencyReward,
+    RoleJudgeReward,
+)
 
 CONTEXTS = ["hello there", "good day", "who are you", "what news"]
 REPLIES = ["ahoy matey", "good morrow", "well met", "fair winds", "hello friend"]
@@ -196,3 +200,16 @@ def test_reward_tuning_raises_the_reward_it_is_given():
     assert rewards[-1] > before + 0.15, (before, rewards)
     assert after > 2 * before, (before, after)
     assert len(rewards) == 2 and rewards[-1] > rewards[0]
+
+
+def test_the_fluency_reward_prefers_the_corpus_word_order():
+    reward = FluencyReward(["my good lord .", "good night , my lord .", "my lord ."])
+    scores = reward(["my good lord .", "lord . good my", "zounds"], {})
+    # The corpus' order above the same words shuffled, above unknown words.
+    assert scores[0] > scores[1] > scores[2]
+    assert scores.shape == (3,) and (scores < 0).all()
+    # A fitted model is reused as it is.
+    again = FluencyReward(reward.language_model)
+    np.testing.assert_allclose(again(["my good lord ."]), scores[:1])
+    with pytest.raises(TypeError, match="texts"):
+        FluencyReward("my good lord .")
