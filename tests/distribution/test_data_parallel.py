@@ -3,7 +3,8 @@
 `tf.distribute.MirroredStrategy` over 2 logical CPUs, and
 `keras.distribution.DataParallel` on JAX over 2 host devices; each engine
 in its own process (`tests/distribution/worker.py`), since devices are set
-up before the backend starts.
+up before the backend starts. On JAX the reward-tuning loop too
+(`fit_reply_rewards`: sampling with `generate`, then `train_on_batch`).
 """
 
 import os
@@ -19,25 +20,45 @@ from tests.distribution import cases
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.fixture(scope="module", params=["tf", "jax"])
-def runs(request, tmp_path_factory):
-    output = tmp_path_factory.mktemp("data_parallel") / "results.pkl"
-    process = subprocess.run(
-        [sys.executable, "-m", "tests.distribution.worker", request.param, str(output)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": ROOT},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert process.returncode == 0, process.stderr[-4000:]
-    with open(output, "rb") as f:
-        return pickle.load(f)
+@pytest.fixture(scope="module")
+def engine_runs(tmp_path_factory):
+    """`engine_runs(engine)`: the worker's results for an engine, run once."""
+    done = {}
+
+    def run(engine):
+        if engine not in done:
+            output = tmp_path_factory.mktemp("data_parallel") / "results.pkl"
+            process = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.distribution.worker",
+                    engine,
+                    str(output),
+                ],
+                cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": ROOT},
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert process.returncode == 0, process.stderr[-4000:]
+            with open(output, "rb") as f:
+                done[engine] = pickle.load(f)
+        return done[engine]
+
+    return run
+
+
+CASES = [(engine, name) for engine in ("tf", "jax") for name in cases.MODELS] + [
+    ("jax", "responder_reward")
+]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", cases.MODELS)
-def test_two_devices_train_as_one(runs, name):
+@pytest.mark.parametrize("engine,name", CASES)
+def test_two_devices_train_as_one(engine_runs, engine, name):
+    runs = engine_runs(engine)
     (loss_one, weights_one), (loss_two, weights_two) = (
         runs[name]["one"],
         runs[name]["two"],
