@@ -1,7 +1,7 @@
 """Benchmark: reward tuning of the Shakespeare preset with a role judge's reward.
 
     python benchmarks/shakespeare_reward_tuning.py [--budget 600] [--test 184]
-        [--reward fixed|adversarial|dpo]
+        [--reward fixed|adversarial|dpo] [--seed 0]
 
 The `shakespeare_roles` preset, then `--budget` seconds of reward tuning
 (`training.fit_reply_rewards`) on the characters' training contexts:
@@ -107,6 +107,7 @@ def tune_by_preferences(model, train, train_roles, reward, args):
         reward,
         num_samples=4,
         sampler=SAMPLING["sampler"],
+        seed=args.seed,
     )
     sampling = time.perf_counter() - start
     print(f"{len(pairs['chosen'])} pairs sampled in {sampling:.0f} s", flush=True)
@@ -117,6 +118,7 @@ def tune_by_preferences(model, train, train_roles, reward, args):
         epochs=100,
         batch_size=8,
         learning_rate=args.learning_rate,
+        seed=args.seed,
         callbacks=[TimeBudget(max(args.budget - sampling, 1.0))],
     )
 
@@ -132,6 +134,9 @@ def main():
         "--reward", choices=("fixed", "adversarial", "dpo"), default="fixed"
     )
     parser.add_argument("--beta", type=float, default=0.1, help="for dpo")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="the tuning's order and sampling"
+    )
     args = parser.parse_args()
     train, validation, test, plays = shakespeare_data()
     test = {k: v[: args.test] for k, v in test.items()}
@@ -182,6 +187,7 @@ def main():
             kl_weight=args.kl_weight,
             teacher_forcing=args.teacher_forcing,
             sampler=TopPSampler(p=0.9, temperature=0.8),
+            seed=args.seed,
             callbacks=[TimeBudget(args.budget)],
         )
     seconds = time.perf_counter() - start
