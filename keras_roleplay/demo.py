@@ -723,7 +723,7 @@ def run_reward_tuning(quick=False, log=print):
                     name,
                     f"held-out {metric}, {label}",
                     captions[key][metric],
-                    captions[key].get("seconds", 0.0) if metric == "CIDEr-D" else 0,
+                    captions[key].get("seconds", 0.0) if metric == "CIDEr-D" else 0.0,
                 )
             )
 

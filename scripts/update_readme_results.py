@@ -8,6 +8,9 @@
     python -m keras_roleplay.demo --models shakespeare --output shakespeare.json
     python scripts/update_readme_results.py --rerun shakespeare.json
 
+    # A job added to the demo since the stored run: its rows go last.
+    python scripts/update_readme_results.py --rerun reward.json --add-jobs
+
 The given results file is copied to `docs/demo_results.json` (kept in the
 repository) and the results page's block between the two `demo-results` markers is
 rewritten from it, so the figures there are the ones the demo printed, never
@@ -85,20 +88,23 @@ def _jobs(names):
     return ("job " if len(names) == 1 else "jobs ") + ", ".join(quoted)
 
 
-def merge_rerun(stored, rerun):
+def merge_rerun(stored, rerun, add_jobs=False):
     """`stored` (a full run) with the jobs of `rerun` replaced by its rows.
 
     The rows keep the full run's job order; `stored["reruns"]` records the
     re-run (its jobs, date, machine and time), replacing an earlier re-run
-    of the same jobs.
+    of the same jobs. With `add_jobs`, jobs the stored run does not have
+    (added to the demo since) come after its own.
     """
     if rerun.get("quick"):
         raise ValueError("--rerun: a `--quick` run's figures are not the demo's")
     unknown = [job for job in rerun["models"] if job not in stored["models"]]
-    if unknown:
+    if unknown and not add_jobs:
         raise ValueError(
-            f"--rerun: jobs {unknown} are not in the stored run's {stored['models']}"
+            f"--rerun: jobs {unknown} are not in the stored run's "
+            f"{stored['models']} (a job added to the demo since: --add-jobs)"
         )
+    stored = {**stored, "models": stored["models"] + unknown}
     untagged = [row for row in stored["results"] + rerun["results"] if "job" not in row]
     if untagged:
         raise ValueError(
@@ -150,12 +156,17 @@ def main(argv=None):
         metavar="RESULTS",
         help="a run of some jobs alone: replaces their rows in the stored run",
     )
+    parser.add_argument(
+        "--add-jobs",
+        action="store_true",
+        help="with --rerun: jobs the stored run lacks are added after its own",
+    )
     args = parser.parse_args(argv)
     if args.rerun:
         with open(STORED, encoding="utf-8") as f:
             stored = json.load(f)
         with open(args.rerun, encoding="utf-8") as f:
-            merged = merge_rerun(stored, json.load(f))
+            merged = merge_rerun(stored, json.load(f), add_jobs=args.add_jobs)
         render(merged)
         with open(STORED, "w", encoding="utf-8") as f:
             json.dump(merged, f, indent=2, ensure_ascii=False)

@@ -119,9 +119,32 @@ def test_a_job_run_alone_replaces_its_rows_and_is_named():
     assert [r["date"] for r in again["reruns"]] == ["2026-12-02"]
     with pytest.raises(ValueError, match="quick"):
         update_readme_results.merge_rerun(stored, {**rerun, "quick": True})
-    with pytest.raises(ValueError, match="captioner"):
+    with pytest.raises(ValueError, match="captioner.*--add-jobs"):
         update_readme_results.merge_rerun(stored, {**rerun, "models": ["captioner"]})
     with pytest.raises(ValueError, match="job"):
         update_readme_results.merge_rerun(
             stored, {**rerun, "results": RESULTS["results"]}
         )
+
+
+def test_a_job_added_to_the_demo_since_comes_after_the_stored_jobs():
+    stored = {
+        **RESULTS,
+        "models": ["dual_encoder", "shakespeare"],
+        "results": [
+            {"job": "dual_encoder", **RESULTS["results"][0]},
+            {"job": "shakespeare", **RESULTS["results"][2]},
+        ],
+    }
+    added = _tagged(
+        {**RESULTS, "models": ["reward_tuning"], "date": "2026-12-07"},
+        "reward_tuning",
+        [{"model": "R", "metric": "CIDEr-D", "value": 3.03, "seconds": 123.0}],
+    )
+    merged = update_readme_results.merge_rerun(stored, added, add_jobs=True)
+    assert merged["models"] == ["dual_encoder", "shakespeare", "reward_tuning"]
+    assert [row["model"] for row in merged["results"]] == ["M", "N", "R"]
+    assert stored["models"] == ["dual_encoder", "shakespeare"]  # not changed
+    # Run again, the job is now the stored run's own: replaced, not added.
+    again = update_readme_results.merge_rerun(merged, added)
+    assert [row["model"] for row in again["results"]] == ["M", "N", "R"]
