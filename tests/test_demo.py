@@ -213,7 +213,7 @@ def test_shakespeare_job_on_a_few_speeches(monkeypatch):
 
 
 def test_reward_tuning_job_on_a_few_scenes(monkeypatch):
-    """The demo's reward-tuning job end to end: 40 captioned scenes, 24
+    """The demo's reward-tuning job end to end: 24 captioned scenes, 16
     questions to tune on, 30 held out, a few seconds an arm."""
     load_data, generate_examples = (
         paraphrased_scenes.load_data,
@@ -222,12 +222,12 @@ def test_reward_tuning_job_on_a_few_scenes(monkeypatch):
     monkeypatch.setattr(
         paraphrased_scenes,
         "load_data",
-        lambda **kwargs: load_data(num_train=40, num_test=10, image_size=32),
+        lambda **kwargs: load_data(num_train=24, num_test=8, image_size=32),
     )
     monkeypatch.setattr(
         role_vqa,
         "generate_examples",
-        lambda n, **kwargs: generate_examples(min(n, 24 if n == 200 else 30), **kwargs),
+        lambda n, **kwargs: generate_examples(min(n, 16 if n == 200 else 30), **kwargs),
     )
     monkeypatch.setattr(demo, "REWARD_SECONDS_QUICK", {"start": 4, "arm": 3})
     lines = []

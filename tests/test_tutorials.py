@@ -58,15 +58,15 @@ SMALL = {
         "CAPTION_EPOCHS": 2,
     },
     "06_reward_tuning.ipynb": {
-        "NUM_TRAIN_SCENES": 120,
-        "NUM_TEST_SCENES": 30,
-        "START_SECONDS": 10,
-        "ARM_SECONDS": 4,
+        "NUM_TRAIN_SCENES": 48,
+        "NUM_TEST_SCENES": 12,
+        "START_SECONDS": 5,
+        "ARM_SECONDS": 3,
         "JUDGE_EPOCHS": 1,
-        "TUNE_SECONDS": 8,
+        "TUNE_SECONDS": 4,
         "STEPS_PER_EPOCH": 1,
-        "PROBE_SPEECHES": 8,
-        "TEST_SPEECHES": 24,
+        "PROBE_SPEECHES": 6,
+        "TEST_SPEECHES": 12,
     },
 }
 
