@@ -51,8 +51,13 @@ def render(results):
         f"Measured by `make demo` on {results['date']}: {_machine(results)}, "
         f"{results['total_seconds'] / 60:.0f} minutes in all."
         + "".join(
-            f" The {_jobs(rerun['models'])} re-run alone with `--models` after a "
-            f"change, on {rerun['date']}: {_machine(rerun)}, "
+            f" The {_jobs(rerun['models'])} "
+            + (
+                "added to the demo since, run alone with `--models`"
+                if rerun.get("added")
+                else "re-run alone with `--models` after a change"
+            )
+            + f", on {rerun['date']}: {_machine(rerun)}, "
             f"{rerun['total_seconds'] / 60:.0f} minutes."
             for rerun in results.get("reruns", [])
         )
@@ -122,9 +127,10 @@ def merge_rerun(stored, rerun, add_jobs=False):
         for r in stored.get("reruns", [])
         if not set(r["models"]) & set(rerun["models"])
     ]
-    reruns.append(
-        {key: rerun[key] for key in ("models", "date", "total_seconds", "machine")}
-    )
+    record = {key: rerun[key] for key in ("models", "date", "total_seconds", "machine")}
+    if unknown:
+        record["added"] = True
+    reruns.append(record)
     return {**stored, "results": rows, "reruns": reruns}
 
 

@@ -145,6 +145,8 @@ def test_a_job_added_to_the_demo_since_comes_after_the_stored_jobs():
     assert merged["models"] == ["dual_encoder", "shakespeare", "reward_tuning"]
     assert [row["model"] for row in merged["results"]] == ["M", "N", "R"]
     assert stored["models"] == ["dual_encoder", "shakespeare"]  # not changed
+    first = update_readme_results.render(merged).splitlines()[0]
+    assert "The job `reward_tuning` added to the demo since, run alone" in first
     # Run again, the job is now the stored run's own: replaced, not added.
     again = update_readme_results.merge_rerun(merged, added)
     assert [row["model"] for row in again["results"]] == ["M", "N", "R"]
