@@ -417,12 +417,9 @@ def run_role_vqa(quick=False, log=print, language="en"):
         images=test["image"],
         language=language,
     )
-    correct = [
-        role_vqa.answer_is_correct(a, kind, truth, language)
-        for a, kind, truth in zip(
-            scores["replies"], test["type"], test["truth"], strict=True
-        )
-    ]
+    correct = role_vqa.answers_correct(
+        scores["replies"], test["type"], test["truth"], language
+    )
     rows = [
         _row(name, "test content accuracy", np.mean(correct), seconds),
         _row(name, "judge role accuracy, generated", scores["judge_generated"]),

@@ -241,6 +241,30 @@ def answer_is_correct(answer, question_type, truth, language="en"):
     return found == {truth}
 
 
+def answers_correct(answers, question_types, truths, language="en"):
+    """`answer_is_correct` for each answer, as a bool array.
+
+    Args:
+        answers: the answer texts.
+        question_types: each question's type (as `"type"` of a split).
+        truths: each question's right value (as `"truth"` of a split).
+        language: `"en"` or `"zh"`.
+
+    Example:
+
+    >>> answers_correct(["the circle is red .", "it is blue ."],
+    ...                 ["colour", "colour"], ["red", "red"]).tolist()
+    [True, False]
+    """
+    return np.array(
+        [
+            answer_is_correct(answer, kind, truth, language)
+            for answer, kind, truth in zip(answers, question_types, truths, strict=True)
+        ],
+        dtype=bool,
+    )
+
+
 def generate_examples(
     num_examples, language="en", image_size=48, seed=0, phrasings=("template",)
 ):

@@ -144,16 +144,8 @@ def answer_accuracy(model, data, language="en"):
         sampler="greedy",
         truncate_context=True,
     )
-    return float(
-        np.mean(
-            [
-                role_vqa.answer_is_correct(a, kind, truth, language)
-                for a, kind, truth in zip(
-                    answers, data["type"], data["truth"], strict=True
-                )
-            ]
-        )
-    )
+    correct = role_vqa.answers_correct(answers, data["type"], data["truth"], language)
+    return float(np.mean(correct))
 
 
 def compare_answer_tuning(

@@ -36,7 +36,7 @@ from collections import Counter
 
 import numpy as np
 
-from keras_roleplay.datasets.role_vqa import answer_is_correct
+from keras_roleplay.datasets.role_vqa import answers_correct
 from keras_roleplay.metrics.cider import CiderD, caption_words
 from keras_roleplay.metrics.ngram_fluency import KneserNeyLanguageModel
 from keras_roleplay.utils.validation import check_choice
@@ -254,12 +254,7 @@ class AnswerContentReward:
                 f"one entry a text ({len(texts)}): pass them as "
                 '`reward_data={"type": ..., "truth": ...}`.'
             )
-        return np.array(
-            [
-                float(answer_is_correct(text, kind, truth, self.language))
-                for text, kind, truth in zip(texts, *fields, strict=True)
-            ]
-        )
+        return answers_correct(texts, *fields, self.language).astype("float64")
 
     def __repr__(self):
         return f"AnswerContentReward(language={self.language!r})"

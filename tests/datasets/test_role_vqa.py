@@ -134,3 +134,24 @@ def test_unknown_phrasings_are_refused():
         role_vqa.generate_examples(2, phrasings=["template", "slang"])
     with pytest.raises(ValueError, match="phrasings"):
         role_vqa.load_data(2, 1, 1, phrasings=[])
+
+
+def test_answers_correct_checks_each_answer_against_its_own_question():
+    data = role_vqa.generate_examples(12, seed=3)
+    gold = role_vqa.answers_correct(data["answer"], data["type"], data["truth"])
+    assert gold.dtype == bool and gold.all()
+    # Every answer against the next question's truth: right only where the
+    # two questions share their type and value.
+    shifted = np.roll(np.arange(12), 1)
+    crossed = role_vqa.answers_correct(
+        data["answer"], data["type"][shifted], data["truth"][shifted]
+    )
+    expected = [
+        role_vqa.answer_is_correct(a, kind, truth)
+        for a, kind, truth in zip(
+            data["answer"], data["type"][shifted], data["truth"][shifted], strict=True
+        )
+    ]
+    assert crossed.tolist() == expected and not crossed.all()
+    with pytest.raises(ValueError):
+        role_vqa.answers_correct(["a"], ["colour", "shape"], ["red", "circle"])

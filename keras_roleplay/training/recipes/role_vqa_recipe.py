@@ -109,12 +109,8 @@ def content_accuracy(model, data, language):
         image=data["image"],
         truncate_context="warn",
     )
-    return np.mean(
-        [
-            role_vqa.answer_is_correct(a, kind, truth, language)
-            for a, kind, truth in zip(answers, data["type"], data["truth"], strict=True)
-        ]
-    ), answers
+    correct = role_vqa.answers_correct(answers, data["type"], data["truth"], language)
+    return np.mean(correct), answers
 
 
 def _evaluate_responder(language):
